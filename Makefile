@@ -1,0 +1,48 @@
+# Lectern: `make run` serves everything on the embedded defaults; `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed-$(shell cat requirements/*.txt | sha1sum | cut -c1-12)
+PYTEST_ARGS ?=
+
+.PHONY: setup run test lint typecheck pytest migrate clean
+
+$(STAMP):
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/dev.txt
+	@rm -f $(VENV)/.installed-*
+	@touch $(STAMP)
+
+setup: $(STAMP)
+	@mkdir -p var
+
+migrate: setup
+	$(PY) manage.py migrate --noinput
+
+run: migrate
+	$(PY) manage.py seed_demo
+	@echo "Serving on http://127.0.0.1:8000 (API docs at /api/v1/docs/); Ctrl-C stops everything."
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/celery -A config worker -Q high,normal,low --concurrency=2 --loglevel=INFO & \
+	$(BIN)/celery -A config beat --loglevel=INFO & \
+	$(PY) manage.py runserver 127.0.0.1:8000 --noreload
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+	$(BIN)/lint-imports
+
+typecheck: setup
+	$(BIN)/mypy .
+
+pytest: setup
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,104 @@
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from accounts import services
+from accounts.models import AuditLog, Credential, User
+from config.errors import DomainError
+
+
+class UserActionForm(ActionForm):
+    """Extra inputs for the user actions: a reason (suspend, reactivate, grant) and an
+    amount (grant credits)."""
+
+    reason = forms.CharField(required=False, max_length=500)
+    amount = forms.IntegerField(required=False, min_value=1)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    action_form = UserActionForm
+    list_display = ["email", "username", "role", "tier", "is_active", "suspended_at", "date_joined"]
+    list_filter = ["role", "tier", "is_active", "is_staff"]
+    search_fields = ["email", "username", "first_name", "last_name"]
+    ordering = ["id"]
+    fieldsets = (
+        (None, {"fields": ("email", "username", "password")}),
+        ("Profile", {"fields": ("first_name", "last_name", "role", "tier", "lms_user_id")}),
+        ("Status", {"fields": ("is_active", "suspended_at", "suspension_reason", "deleted_at")}),
+        ("Permissions", {"fields": ("is_staff", "is_superuser", "groups", "user_permissions")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("email", "username", "password1", "password2")}),
+    )
+    readonly_fields = ["suspended_at", "suspension_reason", "deleted_at", "last_login"]
+    actions = ["suspend_users", "reactivate_users"]
+
+    @admin.action(description="Suspend selected users (give a reason)")
+    def suspend_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        reason = request.POST.get("reason", "").strip()
+        if not reason:
+            self.message_user(request, "A reason is required to suspend.", messages.ERROR)
+            return
+        done = 0
+        for user in queryset:
+            try:
+                services.user_suspend(user=user, acting_user=request.user, reason=reason)  # type: ignore[arg-type]
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{user}: {exc.message}", messages.WARNING)
+        self.message_user(request, f"Suspended {done} user(s).")
+
+    @admin.action(description="Reactivate selected users")
+    def reactivate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        reason = request.POST.get("reason", "").strip()
+        done = 0
+        for user in queryset:
+            try:
+                services.user_reactivate(user=user, acting_user=request.user, reason=reason)  # type: ignore[arg-type]
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{user}: {exc.message}", messages.WARNING)
+        self.message_user(request, f"Reactivated {done} user(s).")
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "actor", "action", "target_type", "target_id", "reason"]
+    list_filter = ["action", "target_type"]
+    search_fields = ["target_id", "reason", "actor__email"]
+    readonly_fields = [f.name for f in AuditLog._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Credential)
+class CredentialAdmin(admin.ModelAdmin):
+    """Shows which credentials exist, never their tokens."""
+
+    list_display = ["user", "provider", "token_hint", "expires_at", "updated_at"]
+    list_filter = ["provider"]
+    fields = ["user", "provider", "token_hint", "expires_at", "scopes", "extra", "updated_at"]
+    readonly_fields = [
+        "user",
+        "provider",
+        "token_hint",
+        "expires_at",
+        "scopes",
+        "extra",
+        "updated_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False

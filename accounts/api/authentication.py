@@ -1,0 +1,43 @@
+from typing import Any
+
+from rest_framework import authentication as drf_authentication
+from rest_framework import exceptions
+from rest_framework_simplejwt import authentication
+from rest_framework_simplejwt.settings import api_settings
+
+from accounts.models import User
+from accounts.tokens import TOKEN_VERSION_CLAIM
+
+
+class JWTAuthentication(authentication.JWTAuthentication):
+    """simplejwt's bearer authentication, plus: a suspended user is told so (403) on every
+    request, and a token older than the user's `token_version` is revoked (401)."""
+
+    def get_user(self, validated_token: Any) -> User:  # type: ignore[override]
+        try:
+            user_id = validated_token[api_settings.USER_ID_CLAIM]
+        except KeyError:
+            raise exceptions.AuthenticationFailed(
+                "Token contained no recognizable user identification", code="token_not_valid"
+            ) from None
+        user = User.objects.filter(pk=user_id).first()
+        if user is None or user.deleted_at is not None:
+            raise exceptions.AuthenticationFailed("User not found", code="user_not_found")
+        if not user.is_active:
+            raise exceptions.PermissionDenied(
+                "This account is suspended.", code="account_suspended"
+            )
+        if validated_token.get(TOKEN_VERSION_CLAIM) != user.token_version:
+            raise exceptions.AuthenticationFailed("Token has been revoked", code="token_revoked")
+        return user
+
+
+class NoAuthentication(drf_authentication.BaseAuthentication):
+    """For public endpoints (login, signup, refresh): ignores any Authorization header, and
+    still lets DRF answer 401 (not 403) with a `WWW-Authenticate: Bearer` challenge."""
+
+    def authenticate(self, request: Any) -> None:
+        return None
+
+    def authenticate_header(self, request: Any) -> str:
+        return 'Bearer realm="api"'

@@ -1,0 +1,285 @@
+from typing import Any
+
+from django.db.models import QuerySet
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.serializers import TokenRefreshSerializer
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts import selectors, services
+from accounts.api import serializers as s
+from accounts.api.authentication import NoAuthentication
+from accounts.api.permissions import IsStaff
+from accounts.models import User
+from accounts.selectors import request_user
+from accounts.tokens import TOKEN_VERSION_CLAIM
+from config.api.schema import error_response
+
+
+class AuthThrottled:
+    """Views under the stricter login/signup/password-reset rate limit."""
+
+    throttle_scope = "auth"
+
+
+@extend_schema(
+    tags=["auth"],
+    request=s.SignupSerializer,
+    responses={201: s.UserSerializer, 400: error_response("Invalid input or duplicate.")},
+)
+class SignupView(AuthThrottled, APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = [NoAuthentication]
+
+    def post(self, request: Request) -> Response:
+        serializer = s.SignupSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_create(**serializer.validated_data)
+        return Response(s.UserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(
+    tags=["auth"],
+    request=s.LoginSerializer,
+    responses={
+        200: s.TokenPairSerializer,
+        401: error_response("Invalid credentials."),
+        403: error_response("The account is suspended."),
+    },
+)
+class LoginView(AuthThrottled, APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = [NoAuthentication]
+
+    def post(self, request: Request) -> Response:
+        serializer = s.LoginSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        pair = services.login(
+            identifier=serializer.validated_data["identifier"],
+            password=serializer.validated_data["password"],
+        )
+        return Response(pair)
+
+
+class _RefreshSerializer(TokenRefreshSerializer):
+    """Rotation and blacklisting from simplejwt, plus the same user checks as on access:
+    suspended, deleted or revoked users cannot refresh."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        try:
+            token = RefreshToken(attrs["refresh"])
+        except TokenError as exc:
+            raise InvalidToken(str(exc)) from exc
+        user = User.objects.filter(pk=token.get("user_id")).first()
+        if user is None or not user.is_active or user.deleted_at is not None:
+            raise InvalidToken("User is inactive or deleted.")
+        if token.get(TOKEN_VERSION_CLAIM) != user.token_version:
+            raise InvalidToken("Token has been revoked.")
+        data = super().validate(attrs)
+        data["token_type"] = "Bearer"
+        return data
+
+
+@extend_schema(
+    tags=["auth"],
+    request=s.RefreshSerializer,
+    responses={200: s.TokenPairSerializer, 401: error_response("Invalid or reused token.")},
+)
+class RefreshView(APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = [NoAuthentication]
+
+    def post(self, request: Request) -> Response:
+        s.RefreshSerializer(data=request.data).is_valid(raise_exception=True)
+        serializer = _RefreshSerializer(data=request.data)
+        try:
+            serializer.is_valid(raise_exception=True)
+        except TokenError as exc:
+            raise InvalidToken(str(exc)) from exc
+        return Response(serializer.validated_data)
+
+
+@extend_schema(tags=["auth"], request=s.RefreshSerializer, responses={204: None})
+class LogoutView(APIView):
+    def post(self, request: Request) -> Response:
+        serializer = s.RefreshSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.logout(user=request_user(request), refresh=serializer.validated_data["refresh"])
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    get=extend_schema(tags=["auth"], responses={200: s.UserSerializer}),
+    patch=extend_schema(
+        tags=["auth"], request=s.MeUpdateSerializer, responses={200: s.UserSerializer}
+    ),
+)
+class MeView(APIView):
+    def get(self, request: Request) -> Response:
+        return Response(s.UserSerializer(request_user(request)).data)
+
+    def patch(self, request: Request) -> Response:
+        serializer = s.MeUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_update(
+            user=request_user(request),
+            acting_user=request_user(request),
+            data=dict(serializer.validated_data),
+        )
+        return Response(s.UserSerializer(user).data)
+
+
+@extend_schema(
+    tags=["auth"], request=s.PasswordChangeSerializer, responses={200: s.TokenPairSerializer}
+)
+class PasswordChangeView(APIView):
+    def post(self, request: Request) -> Response:
+        serializer = s.PasswordChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        pair = services.password_change(user=request_user(request), **serializer.validated_data)
+        return Response(pair)
+
+
+@extend_schema(
+    tags=["auth"],
+    request=s.PasswordResetSerializer,
+    responses={202: s.MessageSerializer},
+)
+class PasswordResetView(AuthThrottled, APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = [NoAuthentication]
+
+    def post(self, request: Request) -> Response:
+        serializer = s.PasswordResetSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.password_reset_request(email=serializer.validated_data["email"])
+        return Response(
+            {"detail": "If an account uses this address, a reset link is on its way."},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+@extend_schema(
+    tags=["auth"],
+    request=s.PasswordResetConfirmSerializer,
+    responses={200: s.MessageSerializer},
+)
+class PasswordResetConfirmView(AuthThrottled, APIView):
+    permission_classes = [AllowAny]
+    authentication_classes = [NoAuthentication]
+
+    def post(self, request: Request) -> Response:
+        serializer = s.PasswordResetConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.password_reset_confirm(**serializer.validated_data)
+        return Response({"detail": "Password changed; log in with the new one."})
+
+
+class UserFilter(filters.FilterSet):
+    role = filters.ChoiceFilter(choices=User.Role.choices)
+    tier = filters.ChoiceFilter(choices=User.Tier.choices)
+    is_active = filters.BooleanFilter()
+
+    class Meta:
+        model = User
+        fields = ["role", "tier", "is_active"]
+
+
+@extend_schema_view(
+    list=extend_schema(tags=["users"]),
+    retrieve=extend_schema(tags=["users"]),
+    create=extend_schema(
+        tags=["users"], request=s.AdminUserCreateSerializer, responses={201: s.AdminUserSerializer}
+    ),
+    partial_update=extend_schema(
+        tags=["users"], request=s.AdminUserUpdateSerializer, responses={200: s.AdminUserSerializer}
+    ),
+    destroy=extend_schema(tags=["users"], request=s.ReasonSerializer, responses={204: None}),
+)
+class UserViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Staff administration of users."""
+
+    permission_classes = [IsStaff]
+    serializer_class = s.AdminUserSerializer
+    filterset_class = UserFilter
+    search_fields = ["email", "username", "first_name", "last_name"]
+    ordering_fields = ["id", "email", "username", "date_joined"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[User]:
+        return selectors.user_list()
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = s.AdminUserCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        user = services.user_create(
+            password=data.pop("password", None), acting_user=request_user(request), **data
+        )
+        return Response(s.AdminUserSerializer(user).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = s.AdminUserUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_update(
+            user=self.get_object(),
+            acting_user=request_user(request),
+            data=dict(serializer.validated_data),
+        )
+        return Response(s.AdminUserSerializer(user).data)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = s.ReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.user_delete(
+            user=self.get_object(),
+            acting_user=request_user(request),
+            reason=serializer.validated_data["reason"],
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        tags=["users"],
+        request=s.SuspendSerializer,
+        responses={200: s.AdminUserSerializer, 409: OpenApiResponse(description="Conflict.")},
+    )
+    @action(detail=True, methods=["post"])
+    def suspend(self, request: Request, pk: str | None = None) -> Response:
+        serializer = s.SuspendSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_suspend(
+            user=self.get_object(),
+            acting_user=request_user(request),
+            reason=serializer.validated_data["reason"],
+        )
+        return Response(s.AdminUserSerializer(user).data)
+
+    @extend_schema(
+        tags=["users"],
+        request=s.ReasonSerializer,
+        responses={200: s.AdminUserSerializer, 409: OpenApiResponse(description="Conflict.")},
+    )
+    @action(detail=True, methods=["post"])
+    def reactivate(self, request: Request, pk: str | None = None) -> Response:
+        serializer = s.ReasonSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_reactivate(
+            user=self.get_object(),
+            acting_user=request_user(request),
+            reason=serializer.validated_data["reason"],
+        )
+        return Response(s.AdminUserSerializer(user).data)

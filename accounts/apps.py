@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    name = "accounts"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # allauth 65.21 loads JWT keys through `cryptography.hazmat.primitives.serialization`
+        # without importing it; importing it here avoids an AttributeError at runtime.
+        import cryptography.hazmat.primitives.serialization  # noqa: F401

@@ -1,0 +1,108 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+
+from accounts.fields import EncryptedTextField
+
+
+class LecternUserManager(UserManager["User"]):
+    def create_superuser(  # type: ignore[override]
+        self, username: str, email: str | None = None, password: str | None = None, **extra
+    ) -> "User":
+        extra.setdefault("role", User.Role.ADMIN)
+        return super().create_superuser(username, email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person on the platform. Logs in with email (or username). `role` admin means staff.
+
+    Suspension is `is_active=False` with `suspended_at` and a reason. `token_version` is
+    carried in every JWT; bumping it revokes every token issued before."""
+
+    class Role(models.TextChoices):
+        STUDENT = "student", "Student"
+        MENTOR = "mentor", "Mentor"
+        ADMIN = "admin", "Admin"
+
+    class Tier(models.TextChoices):
+        FREE = "free", "Free"
+        PRO = "pro", "Pro"
+        ENTERPRISE = "enterprise", "Enterprise"
+
+    email = models.EmailField(unique=True)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.STUDENT)
+    tier = models.CharField(max_length=16, choices=Tier.choices, default=Tier.FREE)
+    suspended_at = models.DateTimeField(null=True, blank=True)
+    suspension_reason = models.CharField(max_length=500, blank=True)
+    token_version = models.PositiveIntegerField(default=0)
+    lms_user_id = models.CharField(max_length=64, blank=True, db_index=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = ["username"]
+
+    objects = LecternUserManager()  # type: ignore[misc]
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["role"])]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_suspended(self) -> bool:
+        return not self.is_active and self.suspended_at is not None
+
+
+class AuditLog(models.Model):
+    """Who did what to what, when and why, with the state before and after. Append-only;
+    written by the service that performs the action, in the same transaction."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=64, db_index=True)
+    target_type = models.CharField(max_length=64)
+    target_id = models.CharField(max_length=64)
+    reason = models.TextField(blank=True)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["target_type", "target_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target_type}:{self.target_id}"
+
+
+class Credential(models.Model):
+    """A third-party token (LMS, YouTube) kept encrypted. The database never holds the
+    plaintext; the API shows at most the last four characters (`token_hint`)."""
+
+    class Provider(models.TextChoices):
+        CANVAS = "canvas", "Canvas LMS"
+        YOUTUBE = "youtube", "YouTube"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credentials"
+    )
+    provider = models.CharField(max_length=32, choices=Provider.choices)
+    access_token = EncryptedTextField()
+    refresh_token = EncryptedTextField(blank=True, default="")
+    token_hint = models.CharField(max_length=4, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    scopes = models.JSONField(default=list, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "provider"], name="credential_unique_provider")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} credential of user {self.user_id}"

@@ -1,0 +1,31 @@
+"""Thin Celery tasks of the accounts app: take ids, call one function."""
+
+from celery import shared_task
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+
+from accounts.models import User
+
+
+def _send(user: User, template: str, context: dict) -> None:
+    context = {"user": user, "platform_name": settings.PLATFORM_NAME, **context}
+    subject = render_to_string(f"email/{template}_subject.txt", context).strip()
+    text = render_to_string(f"email/{template}.txt", context)
+    html = render_to_string(f"email/{template}.html", context)
+    send_mail(subject, text, None, [user.email], html_message=html)
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, max_retries=5)
+def send_welcome_email(user_id: int) -> None:
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is not None:
+        _send(user, "welcome", {})
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, max_retries=5)
+def send_password_reset_email(user_id: int, uid: str, token: str) -> None:
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is not None:
+        link = f"{settings.FRONTEND_URL}/password/reset/confirm?uid={uid}&token={token}"
+        _send(user, "password_reset", {"link": link, "uid": uid, "token": token})

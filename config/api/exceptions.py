@@ -1,0 +1,141 @@
+"""One error body for every API error:
+`{"status_code", "code", "message", "errors"?}` plus any extra fields of a domain error."""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from config.errors import DomainError, ValidationFailed
+
+logger = logging.getLogger(__name__)
+
+
+def error_body(
+    status_code: int,
+    code: str,
+    message: str,
+    errors: Any = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"status_code": status_code, "code": code, "message": message}
+    if errors is not None:
+        body["errors"] = errors
+    body.update(extra)
+    return body
+
+
+def _first_message(detail: Any) -> str:
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0])
+    if isinstance(detail, dict) and detail:
+        return _first_message(next(iter(detail.values())))
+    return str(detail)
+
+
+def _normalise_errors(detail: Any) -> dict[str, Any]:
+    if isinstance(detail, dict):
+        return detail
+    if isinstance(detail, list):
+        return {"non_field_errors": detail}
+    return {"non_field_errors": [detail]}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ValidationFailed):
+        return Response(
+            error_body(400, exc.code, exc.message, exc.errors, **exc.extra),
+            status=exc.status_code,
+        )
+    if isinstance(exc, DomainError):
+        return Response(
+            error_body(exc.status_code, exc.code, exc.message, **exc.extra),
+            status=exc.status_code,
+        )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, (OperationalError, InterfaceError)):
+        logger.warning("database unavailable: %s", exc)
+        return Response(
+            error_body(503, "service_unavailable", "The database is unavailable; try again."),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+        )
+    elif isinstance(exc, DatabaseError):
+        logger.exception("database error")
+        return Response(
+            error_body(500, "server_error", "An unexpected error occurred."),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        logger.exception("unhandled error", exc_info=exc)
+        return Response(
+            error_body(500, "server_error", "An unexpected error occurred."),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+
+    assert isinstance(exc, exceptions.APIException)
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _normalise_errors(response.data)
+        body = error_body(response.status_code, "invalid", _validation_message(errors), errors)
+    else:
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else exc.default_code
+        body = error_body(response.status_code, str(code), _first_message(exc.detail))
+        wait = getattr(exc, "wait", None)
+        if isinstance(exc, exceptions.Throttled) and wait is not None:
+            body["retry_after"] = int(wait)
+    response.data = body
+    return response
+
+
+def _validation_message(errors: dict[str, Any]) -> str:
+    fields = [name for name in errors if name != "non_field_errors"]
+    if fields:
+        return "Invalid input: " + ", ".join(fields) + "."
+    return _first_message(errors) or "Invalid input."
+
+
+def _json_error(request: HttpRequest, status_code: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse(error_body(status_code, code, message), status=status_code)
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> Any:
+    """JSON under /api/; Django's page elsewhere (admin)."""
+    if request.path.startswith("/api/"):
+        return _json_error(request, 404, "not_found", "Not found.")
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception or Http404())
+
+
+def handler500(request: HttpRequest) -> Any:
+    if request.path.startswith("/api/"):
+        return _json_error(request, 500, "server_error", "An unexpected error occurred.")
+    from django.views.defaults import server_error
+
+    return server_error(request)
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> Any:
+    if request.path.startswith("/api/"):
+        return _json_error(request, 400, "bad_request", "Bad request.")
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception or Exception())
+
+
+def handler403(request: HttpRequest, exception: Exception | None = None) -> Any:
+    if request.path.startswith("/api/"):
+        return _json_error(request, 403, "permission_denied", "Permission denied.")
+    from django.views.defaults import permission_denied
+
+    return permission_denied(request, exception or DjangoPermissionDenied())

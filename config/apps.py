@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class ConfigConfig(AppConfig):
+    """Registers `config` as an app so its management commands and templates load."""
+
+    name = "config"
+    verbose_name = "Platform"

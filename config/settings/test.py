@@ -1,0 +1,15 @@
+"""Settings for the test suite: fast hashing, in-memory mail, tasks run in-process."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+SECRET_KEY = "test-secret-key-not-for-production-0123456789abcdef"
+FIELD_ENCRYPTION_KEYS = ["dGVzdC1rZXktdGVzdC1rZXktdGVzdC1rZXktdGVzdCE="]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
+RATE_LIMIT_REQUESTS = 10_000
+RATE_LIMIT_AUTH_REQUESTS = 10_000
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="lectern-test")
+LOGGING["root"]["level"] = "WARNING"
