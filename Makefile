@@ -25,10 +25,7 @@ migrate: setup
 run: migrate
 	$(PY) manage.py seed_demo
 	@echo "Serving on http://127.0.0.1:8000 (API docs at /api/v1/docs/); Ctrl-C stops everything."
-	@trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/celery -A config worker -Q high,normal,low --concurrency=2 --loglevel=INFO & \
-	$(BIN)/celery -A config beat --loglevel=INFO & \
-	$(PY) manage.py runserver 127.0.0.1:8000 --noreload
+	$(PY) manage.py runall --addr 127.0.0.1:8000
 
 lint: setup
 	$(BIN)/ruff check .

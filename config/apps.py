@@ -6,3 +6,6 @@ class ConfigConfig(AppConfig):
 
     name = "config"
     verbose_name = "Platform"
+
+    def ready(self) -> None:
+        import config.api.schema  # noqa: F401  (registers the OpenAPI extensions)

@@ -1,6 +1,5 @@
 from typing import Any
 
-from rest_framework import authentication as drf_authentication
 from rest_framework import exceptions
 from rest_framework_simplejwt import authentication
 from rest_framework_simplejwt.settings import api_settings
@@ -30,14 +29,3 @@ class JWTAuthentication(authentication.JWTAuthentication):
         if validated_token.get(TOKEN_VERSION_CLAIM) != user.token_version:
             raise exceptions.AuthenticationFailed("Token has been revoked", code="token_revoked")
         return user
-
-
-class NoAuthentication(drf_authentication.BaseAuthentication):
-    """For public endpoints (login, signup, refresh): ignores any Authorization header, and
-    still lets DRF answer 401 (not 403) with a `WWW-Authenticate: Bearer` challenge."""
-
-    def authenticate(self, request: Any) -> None:
-        return None
-
-    def authenticate_header(self, request: Any) -> str:
-        return 'Bearer realm="api"'

@@ -15,11 +15,11 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import selectors, services
 from accounts.api import serializers as s
-from accounts.api.authentication import NoAuthentication
 from accounts.api.permissions import IsStaff
 from accounts.models import User
 from accounts.selectors import request_user
 from accounts.tokens import TOKEN_VERSION_CLAIM
+from config.api.authentication import NoAuthentication
 from config.api.schema import error_response
 
 

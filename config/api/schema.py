@@ -3,6 +3,7 @@ error responses."""
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
@@ -70,3 +71,16 @@ def add_error_responses(result: dict[str, Any], generator: Any, **kwargs: Any) -
                 if status_code.startswith(("4", "5")):
                     response["content"] = {"application/json": {"schema": ref}}
     return result
+
+
+class NoAuthenticationScheme(OpenApiAuthenticationExtension):
+    """Public endpoints need no credentials: no security requirement in the schema."""
+
+    target_class = "config.api.authentication.NoAuthentication"
+    name: list[str] = []
+
+    def get_security_requirement(self, auto_schema: Any) -> list[dict[str, list[Any]]]:
+        return []
+
+    def get_security_definition(self, auto_schema: Any) -> list[dict[str, Any]]:
+        return []

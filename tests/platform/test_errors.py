@@ -1,0 +1,107 @@
+"""The one error body, for every kind of error under /api/."""
+
+import pytest
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+ERROR_KEYS = {"status_code", "code", "message"}
+
+
+def test_unknown_api_url_is_json_404(api_client):
+    response = api_client.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"status_code": 404, "code": "not_found", "message": "Not found."}
+
+
+def test_method_not_allowed_is_json_405(student_client):
+    response = student_client.put("/api/v1/auth/me", {})
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+    assert set(response.json()) == ERROR_KEYS
+
+
+def test_malformed_json_is_400_parse_error(api_client):
+    response = api_client.post(
+        "/api/v1/auth/login", data="{not json", content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "parse_error"
+    assert response.json()["status_code"] == 400
+
+
+def test_missing_credentials_is_401_with_body(api_client):
+    response = api_client.get("/api/v1/auth/me")
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_garbage_token_is_401(api_client):
+    response = api_client.get("/api/v1/auth/me", HTTP_AUTHORIZATION="Bearer not.a.jwt")
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
+
+
+def test_validation_errors_carry_field_errors(api_client):
+    response = api_client.post("/api/v1/auth/signup", {"email": "not-an-email"})
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    assert {"email", "username", "password"} <= set(body["errors"])
+    assert body["message"].startswith("Invalid input")
+
+
+@pytest.mark.urls("tests.platform.urls")
+def test_unhandled_error_in_drf_view_is_json_500():
+    client = APIClient(raise_request_exception=False)
+    response = client.get("/api/v1/test/drf-crash")
+    assert response.status_code == 500
+    assert response.json() == {
+        "status_code": 500,
+        "code": "server_error",
+        "message": "An unexpected error occurred.",
+    }
+    assert "boom" not in response.content.decode()
+
+
+@pytest.mark.urls("tests.platform.urls")
+def test_unhandled_error_in_plain_django_view_under_api_is_json_500():
+    client = APIClient(raise_request_exception=False)
+    response = client.get("/api/v1/test/django-crash")
+    assert response.status_code == 500
+    assert response.json()["code"] == "server_error"
+
+
+@pytest.mark.urls("tests.platform.urls")
+def test_domain_errors_map_to_status_and_extra_fields(api_client):
+    conflict = api_client.get("/api/v1/test/conflict")
+    assert conflict.status_code == 409
+    assert conflict.json() == {
+        "status_code": 409,
+        "code": "already_done",
+        "message": "Already done.",
+    }
+    payment = api_client.get("/api/v1/test/payment")
+    assert payment.status_code == 402
+    assert payment.json() == {
+        "status_code": 402,
+        "code": "insufficient_credits",
+        "message": "Not enough credits.",
+        "required": 5,
+        "available": 2,
+    }
+
+
+@pytest.mark.parametrize("page_size", ["0", "101", "abc", "-3"])
+def test_page_size_out_of_range_is_refused(staff_client, page_size):
+    response = staff_client.get(f"/api/v1/users?page_size={page_size}")
+    assert response.status_code == 400
+    assert "page_size" in response.json()["errors"]
+
+
+def test_list_envelope(staff_client):
+    response = staff_client.get("/api/v1/users?page_size=100")
+    assert response.status_code == 200
+    assert set(response.json()) == {"count", "next", "previous", "results"}
