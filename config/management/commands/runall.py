@@ -30,7 +30,8 @@ class Command(BaseCommand):
         ]  # fmt: skip
 
     def handle(self, *args: Any, **options: Any) -> None:
-        processes = [subprocess.Popen(command) for command in self.commands(options["addr"])]
+        commands = self.commands(options["addr"])
+        processes = [subprocess.Popen(command) for command in commands]  # noqa: S603
         stopping = False
 
         def stop(signum: int, frame: Any) -> None:
