@@ -105,3 +105,34 @@ def test_list_envelope(staff_client):
     response = staff_client.get("/api/v1/users?page_size=100")
     assert response.status_code == 200
     assert set(response.json()) == {"count", "next", "previous", "results"}
+
+
+def test_oversized_body_is_413_and_changes_nothing(api_client, settings):
+    from accounts.models import User
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    response = api_client.post(
+        "/api/v1/auth/signup",
+        {"email": "big@example.com", "username": "big", "password": "x" * 4000},
+    )
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
+    assert not User.objects.filter(username="big").exists()
+
+
+def test_database_outage_is_json_503(student_client, monkeypatch):
+    from django.db import OperationalError
+
+    from accounts.api import views
+
+    def down(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(views.services, "user_update", down)
+    response = student_client.patch("/api/v1/auth/me", {"first_name": "X"})
+    assert response.status_code == 503
+    assert response.json() == {
+        "status_code": 503,
+        "code": "service_unavailable",
+        "message": "The database is unavailable; try again.",
+    }
