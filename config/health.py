@@ -36,12 +36,34 @@ class Broker(HealthCheck):
             raise ServiceUnavailable(f"broker unreachable: {type(exc).__name__}") from exc
 
 
-CHECK_NAMES = {Database: "database", Cache: "cache", Broker: "broker", Mail: "email"}
+@dataclasses.dataclass
+class Redis(HealthCheck):
+    """Pings Redis itself: the cache keeps answering from memory while Redis is down, so
+    the cache check alone would not notice."""
+
+    def run(self) -> None:
+        from django_redis import get_redis_connection
+
+        try:
+            get_redis_connection("default").ping()
+        except Exception as exc:
+            raise ServiceUnavailable(f"redis unreachable: {type(exc).__name__}") from exc
+
+
+CHECK_NAMES = {
+    Database: "database",
+    Cache: "cache",
+    Redis: "redis",
+    Broker: "broker",
+    Mail: "email",
+}
 
 
 class ReadyView(HealthCheckView):
     def get_checks(self) -> Any:
         checks: list[HealthCheck] = [Database(), Cache(), Broker()]
+        if settings.REDIS_URL:
+            checks.insert(2, Redis())
         if settings.SMTP_CONFIGURED:
             checks.append(Mail())
         return checks

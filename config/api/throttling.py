@@ -119,7 +119,7 @@ _last_warning = 0.0
 def take_token(key: str, capacity: int, window: float) -> Decision:
     """Take one token from bucket `key`; Redis when configured, else (or on failure) local."""
     global _redis_buckets, _last_warning
-    if settings.REDIS_URL and settings.CACHES["default"]["BACKEND"].startswith("django_redis"):
+    if settings.REDIS_URL and "Redis" in settings.CACHES["default"]["BACKEND"]:
         try:
             if _redis_buckets is None:
                 _redis_buckets = RedisBuckets()

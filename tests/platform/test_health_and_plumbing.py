@@ -21,7 +21,8 @@ def test_health_is_ok(api_client):
     assert response.json() == {"status": "ok"}
 
 
-def test_ready_checks_database_cache_and_broker(api_client):
+def test_ready_checks_database_cache_and_broker(api_client, settings):
+    settings.REDIS_URL = ""
     response = api_client.get("/ready")
     assert response.status_code == 200
     assert response.json() == {
