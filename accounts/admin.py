@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
@@ -37,6 +39,21 @@ class UserAdmin(DjangoUserAdmin):
     )
     readonly_fields = ["suspended_at", "suspension_reason", "deleted_at", "last_login"]
     actions = ["suspend_users", "reactivate_users"]
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        """A user added here is created by `user_create`, like every other way in (credit
+        account, welcome email, audit record); edits save as usual."""
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        user = services.user_create(
+            email=obj.email,
+            username=obj.username,
+            password=form.cleaned_data.get("password1") if obj.has_usable_password() else None,
+            acting_user=request.user,  # type: ignore[arg-type]
+        )
+        obj.pk = user.pk
+        obj.refresh_from_db()
 
     @admin.action(description="Suspend selected users (give a reason)")
     def suspend_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
