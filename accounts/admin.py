@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -20,9 +21,20 @@ class UserActionForm(ActionForm):
     amount = forms.IntegerField(required=False, min_value=1)
 
 
+class UserAddForm(AdminUserCreationForm):
+    """Emails are unique whatever their case, as `user_create` has it."""
+
+    def clean_email(self) -> str:
+        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("A user with this email already exists.")
+        return email
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     action_form = UserActionForm
+    add_form = UserAddForm
     list_display = ["email", "username", "role", "tier", "is_active", "suspended_at", "date_joined"]
     list_filter = ["role", "tier", "is_active", "is_staff"]
     search_fields = ["email", "username", "first_name", "last_name"]

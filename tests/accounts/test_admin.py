@@ -190,3 +190,19 @@ def test_adding_a_user_goes_through_user_create(
     assert created == ["new@example.com"]
     assert [m.to for m in mail.outbox] == [["new@example.com"]]
     assert AuditLog.objects.get(action="user.create").actor == superuser
+
+
+def test_adding_a_user_with_an_email_taken_in_another_case_is_a_form_error(admin_client):
+    StudentFactory(email="ada@example.com")
+
+    response = admin_client.post(
+        "/admin/accounts/user/add/",
+        {"email": "ADA@Example.com", "username": "ada2", "usable_password": "false"},
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "email": ["A user with this email already exists."]
+    }
+    assert not User.objects.filter(username="ada2").exists()
+    assert not AuditLog.objects.exists()
