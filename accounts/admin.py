@@ -1,7 +1,10 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -18,9 +21,20 @@ class UserActionForm(ActionForm):
     amount = forms.IntegerField(required=False, min_value=1)
 
 
+class UserAddForm(AdminUserCreationForm):
+    """Emails are unique whatever their case, as `user_create` has it."""
+
+    def clean_email(self) -> str:
+        email = User.objects.normalize_email(self.cleaned_data["email"]).lower()
+        if User.objects.filter(email__iexact=email).exists():
+            raise forms.ValidationError("A user with this email already exists.")
+        return email
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     action_form = UserActionForm
+    add_form = UserAddForm
     list_display = ["email", "username", "role", "tier", "is_active", "suspended_at", "date_joined"]
     list_filter = ["role", "tier", "is_active", "is_staff"]
     search_fields = ["email", "username", "first_name", "last_name"]
@@ -37,6 +51,21 @@ class UserAdmin(DjangoUserAdmin):
     )
     readonly_fields = ["suspended_at", "suspension_reason", "deleted_at", "last_login"]
     actions = ["suspend_users", "reactivate_users"]
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        """A user added here is created by `user_create`, like every other way in (credit
+        account, welcome email, audit record); edits save as usual."""
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        user = services.user_create(
+            email=obj.email,
+            username=obj.username,
+            password=form.cleaned_data.get("password1") if obj.has_usable_password() else None,
+            acting_user=request.user,  # type: ignore[arg-type]
+        )
+        obj.pk = user.pk
+        obj.refresh_from_db()
 
     @admin.action(description="Suspend selected users (give a reason)")
     def suspend_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:

@@ -17,6 +17,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import signals
+from accounts.fields import DecryptionError, rotate
 from accounts.models import AuditLog, Credential, User
 from accounts.tokens import TokenPair, token_pair_for
 from config.errors import Conflict, NotAuthenticated, PermissionDenied, ValidationFailed
@@ -145,6 +146,13 @@ def user_update(*, user: User, acting_user: User, data: dict[str, Any]) -> User:
     return user
 
 
+def _lock_user(user: User) -> None:
+    """Reload `user` under a row lock for the rest of the transaction, so that a staff
+    action's check (already suspended? already deleted?) still holds when it writes, however
+    many staff act at once. The one place user rows are locked."""
+    user.refresh_from_db(from_queryset=User.objects.select_for_update())
+
+
 def tokens_revoke_all(*, user: User) -> None:
     """Every token issued so far stops working: access tokens through `token_version`,
     refresh tokens through the blacklist."""
@@ -160,6 +168,7 @@ def tokens_revoke_all(*, user: User) -> None:
 def user_suspend(*, user: User, acting_user: User, reason: str) -> User:
     if user.pk == acting_user.pk:
         raise Conflict("You cannot suspend yourself.", code="cannot_suspend_self")
+    _lock_user(user)
     if user.is_suspended:
         raise Conflict("The user is already suspended.", code="already_suspended")
     before = _snapshot(user)
@@ -181,6 +190,7 @@ def user_suspend(*, user: User, acting_user: User, reason: str) -> User:
 
 @transaction.atomic
 def user_reactivate(*, user: User, acting_user: User, reason: str = "") -> User:
+    _lock_user(user)
     if not user.is_suspended:
         raise Conflict("The user is not suspended.", code="not_suspended")
     before = _snapshot(user)
@@ -203,6 +213,9 @@ def user_reactivate(*, user: User, acting_user: User, reason: str = "") -> User:
 def user_delete(*, user: User, acting_user: User, reason: str = "") -> None:
     """Anonymise personal data and close the account. The row stays so that ledger and
     attendance totals keep adding up; every token and stored credential is revoked."""
+    if user.pk == acting_user.pk:
+        raise Conflict("You cannot delete your own account.", code="cannot_delete_self")
+    _lock_user(user)
     if user.deleted_at is not None:
         raise Conflict("The user is already deleted.", code="already_deleted")
     before = _snapshot(user)
@@ -343,17 +356,26 @@ def credentials_rotate_keys() -> int:
     """Re-encrypt every stored token under the newest key; returns how many rows changed.
 
     Works on the raw column (the field would decrypt on read and re-encrypt on write, which
-    also works, but this keeps plaintext out of Python objects)."""
-    from accounts.fields import rotate
-
+    also works, but this keeps plaintext out of Python objects). Each row is written only if
+    it still holds what was read, so a token stored meanwhile (already under the newest key)
+    is never overwritten with the old one. All or nothing: one value that no configured key
+    decrypts raises `DecryptionError` and nothing changes."""
     table = connection.ops.quote_name(Credential._meta.db_table)
     count = 0
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SELECT id, access_token, refresh_token FROM {table}")  # noqa: S608
         for pk, access, refresh in cursor.fetchall():
+            try:
+                rotated = [rotate(access), rotate(refresh) if refresh else refresh]
+            except DecryptionError as exc:
+                raise DecryptionError(
+                    f"credential {pk} cannot be decrypted with any configured key; "
+                    "nothing was re-encrypted"
+                ) from exc
             cursor.execute(
-                f"UPDATE {table} SET access_token = %s, refresh_token = %s WHERE id = %s",  # noqa: S608
-                [rotate(access), rotate(refresh) if refresh else refresh, pk],
+                f"UPDATE {table} SET access_token = %s, refresh_token = %s "  # noqa: S608
+                "WHERE id = %s AND access_token = %s AND refresh_token = %s",
+                [*rotated, pk, access, refresh],
             )
-            count += 1
+            count += cursor.rowcount
     return count

@@ -1,7 +1,9 @@
+from allauth.socialaccount.providers.github import views as github_views
+from allauth.socialaccount.providers.google import views as google_views
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from accounts.api import views
+from accounts.api import social, views
 
 router = SimpleRouter(trailing_slash=False)
 router.register("users", views.UserViewSet, basename="user")
@@ -19,5 +21,10 @@ urlpatterns = [
         views.PasswordResetConfirmView.as_view(),
         name="auth-password-reset-confirm",
     ),
+    path("auth/social/token", social.SocialTokenView.as_view(), name="auth-social-token"),
+    # Where the providers send the browser back in the redirect flow (the OAuth redirect_uri
+    # to register with Google and GitHub); allauth finds them by these names.
+    path("auth/providers/google/callback", google_views.oauth2_callback, name="google_callback"),
+    path("auth/providers/github/callback", github_views.oauth2_callback, name="github_callback"),
     path("", include(router.urls)),
 ]

@@ -157,7 +157,11 @@ HEADLESS_FRONTEND_URLS = {
 }
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+ACCOUNT_ADAPTER = "accounts.social.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "accounts.social.SocialAccountAdapter"
+# Provider tokens are not kept (allauth would store them in plain text); third-party tokens
+# the platform needs live in the encrypted credential store.
+SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_PROVIDERS = {
     "google": {
         "APPS": [

@@ -1,0 +1,85 @@
+"""The welcome email leaves after the transaction commits, through the Celery task."""
+
+import smtplib
+
+import pytest
+from celery.exceptions import Retry
+from django.core import mail
+from django.db import transaction
+
+from accounts import tasks
+from accounts.services import user_create
+from tests.accounts.factories import PASSWORD, StudentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def create(**kwargs):
+    return user_create(
+        email=kwargs.get("email", "wel@example.com"),
+        username=kwargs.get("username", "wel"),
+        password=PASSWORD,
+        first_name="Wendy",
+    )
+
+
+def test_welcome_email_waits_for_commit_and_goes_through_the_task(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    queued = []
+    real_delay = tasks.send_welcome_email.delay
+    monkeypatch.setattr(
+        tasks.send_welcome_email, "delay", lambda *args: queued.append(args) or real_delay(*args)
+    )
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        user = create()
+
+    assert len(callbacks) == 1
+    assert (queued, mail.outbox) == ([], [])
+
+    callbacks[0]()
+
+    assert queued == [(user.pk,)]
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert (message.to, message.subject) == (["wel@example.com"], "Welcome to Lectern")
+    assert "Hello Wendy," in message.body
+    assert message.alternatives[0].mimetype == "text/html"
+    assert "<p>Hello Wendy,</p>" in message.alternatives[0].content
+
+
+def test_no_welcome_email_when_the_transaction_rolls_back(django_capture_on_commit_callbacks):
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        create()
+        raise RuntimeError("the surrounding work failed")
+
+    assert callbacks == []
+    assert mail.outbox == []
+
+
+def test_task_skips_inactive_and_unknown_users():
+    inactive = StudentFactory(is_active=False)
+
+    tasks.send_welcome_email.delay(inactive.pk)
+    tasks.send_welcome_email.delay(inactive.pk + 1000)
+
+    assert mail.outbox == []
+
+
+def test_task_asks_for_a_retry_when_the_mail_server_fails(monkeypatch):
+    user = StudentFactory()
+
+    def failing_send_mail(*args, **kwargs):
+        raise smtplib.SMTPServerDisconnected("connection lost")
+
+    monkeypatch.setattr(tasks, "send_mail", failing_send_mail)
+
+    with pytest.raises(Retry):
+        tasks.send_welcome_email.delay(user.pk)
+
+    assert mail.outbox == []
