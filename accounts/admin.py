@@ -1,3 +1,4 @@
+import uuid
 from typing import Any
 
 from django import forms
@@ -11,6 +12,7 @@ from django.http import HttpRequest
 from accounts import services
 from accounts.models import AuditLog, Credential, User
 from config.errors import DomainError
+from credits import services as credits_services
 
 
 class UserActionForm(ActionForm):
@@ -19,6 +21,18 @@ class UserActionForm(ActionForm):
 
     reason = forms.CharField(required=False, max_length=500)
     amount = forms.IntegerField(required=False, min_value=1)
+    # New on every rendering of the list: submitting the same page twice grants once.
+    idempotency_key = forms.CharField(
+        required=False, max_length=64, widget=forms.HiddenInput, initial=lambda: uuid.uuid4().hex
+    )
+
+
+class GrantCreditsForm(forms.Form):
+    """The inputs of the "Grant credits" action, read from the action form's POST."""
+
+    amount = forms.IntegerField(min_value=1)
+    reason = forms.CharField(max_length=500)
+    idempotency_key = forms.CharField(required=False, max_length=64)
 
 
 class UserAddForm(AdminUserCreationForm):
@@ -50,7 +64,7 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"classes": ("wide",), "fields": ("email", "username", "password1", "password2")}),
     )
     readonly_fields = ["suspended_at", "suspension_reason", "deleted_at", "last_login"]
-    actions = ["suspend_users", "reactivate_users"]
+    actions = ["suspend_users", "reactivate_users", "grant_credits"]
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         """A user added here is created by `user_create`, like every other way in (credit
@@ -93,6 +107,33 @@ class UserAdmin(DjangoUserAdmin):
             except DomainError as exc:
                 self.message_user(request, f"{user}: {exc.message}", messages.WARNING)
         self.message_user(request, f"Reactivated {done} user(s).")
+
+    @admin.action(description="Grant credits to selected users (give an amount and a reason)")
+    def grant_credits(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        form = GrantCreditsForm(request.POST)
+        if not form.is_valid():
+            self.message_user(
+                request, "A positive whole amount and a reason are required.", messages.ERROR
+            )
+            return
+        amount = form.cleaned_data["amount"]
+        reason = form.cleaned_data["reason"]
+        key = form.cleaned_data["idempotency_key"] or uuid.uuid4().hex
+        done = 0
+        for user in queryset:
+            try:
+                credits_services.add_credits(
+                    user=user,
+                    amount=amount,
+                    kind="grant",
+                    reason=reason,
+                    idempotency_key=f"admin-grant:{key}",
+                    acting_user=request.user,  # type: ignore[arg-type]
+                )
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{user}: {exc.message}", messages.WARNING)
+        self.message_user(request, f"Granted {amount} credit(s) to {done} user(s).")
 
 
 @admin.register(AuditLog)

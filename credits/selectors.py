@@ -1,1 +1,106 @@
-"""credits selectors."""
+"""Reads of the credits app."""
+
+from dataclasses import dataclass
+
+from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+
+from credits.models import CreditAccount, CreditHold, CreditTransaction
+
+
+def account_get(*, user_id: int) -> CreditAccount | None:
+    return CreditAccount.objects.filter(user_id=user_id).first()
+
+
+def transaction_list(*, user_id: int) -> QuerySet[CreditTransaction]:
+    """A user's transactions, newest first."""
+    return CreditTransaction.objects.filter(account__user_id=user_id).order_by("-created_at", "-id")
+
+
+def hold_list(*, user_id: int, status: str | None = None) -> QuerySet[CreditHold]:
+    holds = CreditHold.objects.filter(account__user_id=user_id)
+    return holds.filter(status=status) if status else holds
+
+
+@dataclass(frozen=True)
+class LedgerMismatch:
+    """An account whose stored balances disagree with its transactions (or whose `held`
+    disagrees with its open holds)."""
+
+    account_id: int
+    user_id: int
+    stored: dict[str, int]
+    ledger: dict[str, int]
+    open_holds: int
+
+    def describe(self) -> str:
+        parts = [
+            f"{name} {self.stored[name]} != ledger {self.ledger[name]}"
+            for name in ("allowance", "purchased", "held")
+            if self.stored[name] != self.ledger[name]
+        ]
+        if self.stored["held"] != self.open_holds:
+            parts.append(f"held {self.stored['held']} != open holds {self.open_holds}")
+        return f"account {self.account_id} (user {self.user_id}): " + "; ".join(parts)
+
+
+def ledger_mismatches() -> list[LedgerMismatch]:
+    """Every account breaking the ledger invariant, in one set-based query: the transaction
+    deltas summed per account (a grouped join) compared with the stored balances, and the
+    open holds (a correlated sum) compared with `held`."""
+    open_holds = (
+        CreditHold.objects.filter(account=OuterRef("pk"), status=CreditHold.Status.OPEN)
+        .values("account")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    rows = (
+        CreditAccount.objects.annotate(
+            ledger_allowance=Coalesce(Sum("transactions__allowance_delta"), 0),
+            ledger_purchased=Coalesce(Sum("transactions__purchased_delta"), 0),
+            ledger_held=Coalesce(Sum("transactions__held_delta"), 0),
+            open_held=Coalesce(Subquery(open_holds, output_field=IntegerField()), 0),
+        )
+        .exclude(
+            Q(allowance=F("ledger_allowance"))
+            & Q(purchased=F("ledger_purchased"))
+            & Q(held=F("ledger_held"))
+            & Q(held=F("open_held"))
+        )
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "user_id",
+            "allowance",
+            "purchased",
+            "held",
+            "ledger_allowance",
+            "ledger_purchased",
+            "ledger_held",
+            "open_held",
+        )
+    )
+    return [
+        LedgerMismatch(
+            account_id=pk,
+            user_id=user_id,
+            stored={"allowance": allowance, "purchased": purchased, "held": held},
+            ledger={
+                "allowance": ledger_allowance,
+                "purchased": ledger_purchased,
+                "held": ledger_held,
+            },
+            open_holds=open_held,
+        )
+        for (
+            pk,
+            user_id,
+            allowance,
+            purchased,
+            held,
+            ledger_allowance,
+            ledger_purchased,
+            ledger_held,
+            open_held,
+        ) in rows
+    ]

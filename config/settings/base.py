@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -304,4 +305,24 @@ LOGGING: dict[str, Any] = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+# --- credits ------------------------------------------------------------------------------
+# Monthly allowance per tier: every account's allowance is reset to it on the 1st.
+CREDITS_TIER_ALLOWANCES = {
+    "free": env.int("CREDITS_ALLOWANCE_FREE", default=3),
+    "pro": env.int("CREDITS_ALLOWANCE_PRO", default=30),
+    "enterprise": env.int("CREDITS_ALLOWANCE_ENTERPRISE", default=1000),
+}
+# Accounts reset per database transaction by the monthly reset.
+CREDITS_RESET_BATCH_SIZE = env.int("CREDITS_RESET_BATCH_SIZE", default=2000)
+# Largest number of credits one grant, purchase or transfer may move.
+CREDITS_MAX_AMOUNT = env.int("CREDITS_MAX_AMOUNT", default=1_000_000)
+# Shared secret of the payment provider's webhook (HMAC-SHA256 of the raw body, hex, in the
+# X-Signature header). Empty: the webhook refuses every event with a 503.
+PAYMENT_WEBHOOK_SECRET = env.str("PAYMENT_WEBHOOK_SECRET", default="")
+CELERY_BEAT_SCHEDULE["credits-monthly-reset"] = {
+    # At midnight (TIME_ZONE) on the first day of every month.
+    "task": "credits.tasks.reset_monthly_credits",
+    "schedule": crontab(minute="0", hour="0", day_of_month="1"),
 }
