@@ -295,3 +295,13 @@ LOGGING: dict[str, Any] = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- courses and videos -------------------------------------------------------------------
+# YouTube Data API v3 key for playlist imports; imports answer 503 while it is empty.
+YOUTUBE_API_KEY = env.str("YOUTUBE_API_KEY", default="")
+YOUTUBE_HTTP_TIMEOUT = env.int("YOUTUBE_HTTP_TIMEOUT", default=20)
+# Quota, 5xx and network errors retry after BACKOFF seconds, doubling each time, at most
+# BACKOFF_MAX (kept below the broker's visibility timeout), MAX_RETRIES times.
+YOUTUBE_IMPORT_MAX_RETRIES = env.int("YOUTUBE_IMPORT_MAX_RETRIES", default=5)
+YOUTUBE_IMPORT_RETRY_BACKOFF = env.int("YOUTUBE_IMPORT_RETRY_BACKOFF", default=60)
+YOUTUBE_IMPORT_RETRY_BACKOFF_MAX = env.int("YOUTUBE_IMPORT_RETRY_BACKOFF_MAX", default=1800)
