@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from functools import reduce
 from operator import add, and_, or_
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import connection
@@ -75,11 +75,8 @@ def ranked(queryset: QuerySet[M], *, weights: dict[str, str], query: str) -> Que
             for field, weight in weights.items()
         ],
     )
-    return (
-        queryset.filter(reduce(and_, matches))
-        .annotate(score=score)
-        .order_by(F("score").desc(), "id")
-    )
+    scored = queryset.filter(reduce(and_, matches)).annotate(score=score)
+    return cast("QuerySet[M]", scored.order_by(F("score").desc(), "id"))
 
 
 def snippet(texts: list[str], query: str, length: int = SNIPPET_LENGTH) -> str:

@@ -340,7 +340,8 @@ def _store(
 
     Playlist videos take positions 0..n-1 in playlist order; the course's other videos
     (added by hand, or gone from the playlist) follow in their previous order. Videos gone
-    from the playlist are marked unavailable, never deleted."""
+    from the playlist, deleted or made private are marked unavailable, never deleted, and
+    keep the title and duration last seen."""
     course = _resolve_course(record=record, info=info)
     now = timezone.now()
     existing = {video.youtube_id: video for video in Video.objects.filter(course=course)}
@@ -369,8 +370,11 @@ def _store(
         video = existing.pop(entry.youtube_id, None)
         if video is None:
             to_create.append(Video(course=course, youtube_id=entry.youtube_id, **values))
-        else:
+        elif entry.is_available:
             sync(video, **values)
+        else:
+            # YouTube shows "Deleted video"/"Private video" and no duration: keep what we knew.
+            sync(video, position=position, is_available=False, is_from_playlist=True)
     remaining = sorted(existing.values(), key=lambda video: (video.position, video.pk))
     for offset, video in enumerate(remaining):
         sync(

@@ -223,8 +223,8 @@ def main() -> None:
             ]
         ),
     )
-    # The same playlist later: reordered, one title changed, one video added, and the
-    # deleted, private and missing videos gone.
+    # The same playlist later: reordered, one title changed, one video added, one made
+    # private, and the deleted, private and missing videos gone.
     write(
         "playlist_items_reimport.json",
         items_page(
@@ -232,7 +232,7 @@ def main() -> None:
                 item(SMALL, 0, "dddddddddd4", "Views, URLs and templates"),
                 item(SMALL, 1, "aaaaaaaaaa1", "Welcome to Django"),
                 item(SMALL, 2, "ggggggggg77", "Deploying Django"),
-                item(SMALL, 3, "bbbbbbbbbb2", "Models and migrations"),
+                item(SMALL, 3, "bbbbbbbbbb2", "Private video", "private"),
             ],
             4,
             None,
@@ -245,7 +245,6 @@ def main() -> None:
                 video("dddddddddd4", "Views, URLs and templates", "PT16M"),
                 video("aaaaaaaaaa1", "Welcome to Django", "PT4M13S"),
                 video("ggggggggg77", "Deploying Django", "PT30S"),
-                video("bbbbbbbbbb2", "Models and migrations", "PT1H2M3S"),
             ]
         ),
     )
