@@ -1,10 +1,13 @@
+import threading
+import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from accounts.models import AuditLog
-from courses import signals
+from courses import services, signals
 from courses.models import Course, CourseInvitation, Enrollment
 from tests.accounts.factories import MentorFactory, StudentFactory
 from tests.conftest import client_for
@@ -585,3 +588,42 @@ def test_unknown_course_actions_are_404(staff_client):
         url = f"/api/v1/courses/424242/{path}".rstrip("/")
         response = getattr(staff_client, method)(url, payload)
         assert response.status_code == 404, (method, path)
+
+
+# --- the last seat, on PostgreSQL ---------------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_clients_racing_for_the_last_seat_admit_exactly_one(monkeypatch):
+    slow_check = services._enrollment_refusal
+
+    def check_then_pause(**kwargs):
+        # Widen the window between counting the seats and taking one, so that without the
+        # course row lock both registrations would count the same free seat.
+        refusal = slow_check(**kwargs)
+        time.sleep(0.3)
+        return refusal
+
+    monkeypatch.setattr(services, "_enrollment_refusal", check_then_pause)
+    course = CourseFactory(max_students=2)
+    EnrollmentFactory(course=course)
+    clients = [client_for(StudentFactory()), client_for(StudentFactory())]
+    barrier = threading.Barrier(len(clients))
+    outcomes: list[tuple[int, str]] = []
+
+    def register(client):
+        try:
+            barrier.wait()
+            response = client.post(f"/api/v1/courses/{course.pk}/register")
+            outcomes.append((response.status_code, response.json().get("code", "")))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=register, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == [(201, ""), (400, "course_full")]
+    assert Enrollment.objects.filter(course=course, status=Enrollment.Status.ACTIVE).count() == 2

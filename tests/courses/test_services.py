@@ -1,8 +1,6 @@
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from accounts.models import AuditLog
@@ -314,34 +312,3 @@ def test_course_visibility(viewer, visible):
     user = {"student": student, "instructor": instructor, "staff": AdminFactory()}[viewer]
     seen = set(selectors.course_visible_queryset(user=user).values_list("pk", flat=True))
     assert seen == {courses[name].pk for name in visible}
-
-
-# --- the last seat, on PostgreSQL ---------------------------------------------------------
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_two_clients_racing_for_the_last_seat_admit_exactly_one():
-    course = CourseFactory(max_students=2)
-    EnrollmentFactory(course=course)
-    racers = [StudentFactory(), StudentFactory()]
-    barrier = threading.Barrier(len(racers))
-    outcomes: list[str] = []
-
-    def register(user):
-        try:
-            barrier.wait()
-            services.enrollment_create(user=user, course_id=course.pk)
-            outcomes.append("enrolled")
-        except ValidationFailed as exc:
-            outcomes.append(exc.code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=register, args=(user,)) for user in racers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["course_full", "enrolled"]
-    assert Enrollment.objects.filter(course=course, status=Enrollment.Status.ACTIVE).count() == 2
