@@ -306,7 +306,8 @@ YOUTUBE_IMPORT_MAX_RETRIES = env.int("YOUTUBE_IMPORT_MAX_RETRIES", default=5)
 YOUTUBE_IMPORT_RETRY_BACKOFF = env.int("YOUTUBE_IMPORT_RETRY_BACKOFF", default=60)
 YOUTUBE_IMPORT_RETRY_BACKOFF_MAX = env.int("YOUTUBE_IMPORT_RETRY_BACKOFF_MAX", default=1800)
 # Distinct OpenAPI enum names for the choice sets that share a field name with others.
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+_enum_names: dict[str, str] = SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]  # type: ignore[assignment]
+_enum_names.update(
     {
         "CourseStatusEnum": "courses.models.Course.Status",
         "EnrollmentStatusEnum": "courses.models.Enrollment.Status",
