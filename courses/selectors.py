@@ -1,1 +1,202 @@
-"""courses selectors."""
+"""Reads of the courses app. Other apps use these (never `courses.models`) to check who
+may see a course and who is enrolled in it."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from accounts.models import User
+from config.search import SearchHit, ranked, snippet
+from courses.models import Course, CourseInvitation, Enrollment
+
+# The weighted fields of course search. The GIN index of migration 0002 is built on exactly
+# this vector; change both together.
+COURSE_SEARCH_WEIGHTS = {"title": "A", "description": "B", "context": "C"}
+
+__all__ = [
+    "Course",
+    "CourseAccess",
+    "Enrollment",
+    "course_access",
+    "course_get",
+    "course_get_by_code",
+    "course_get_by_playlist",
+    "course_get_visible",
+    "course_ids_watchable_by",
+    "course_is_managed_by",
+    "course_list",
+    "course_search",
+    "course_students",
+    "course_visible_queryset",
+    "enrollment_count_active",
+    "enrollment_counts_active",
+    "enrollment_get",
+    "enrollment_is_active",
+    "invitation_exists",
+]
+
+
+def course_visible_queryset(*, user: User) -> QuerySet[Course]:
+    """Courses the user may see: staff see all; everyone else sees published courses, the
+    courses they teach and the courses they have an enrollment in (of any status, so that
+    an archived course stays reachable to its students)."""
+    courses = Course.objects.all()
+    if user.is_staff:
+        return courses
+    has_enrollment = Exists(Enrollment.objects.filter(course=OuterRef("pk"), user_id=user.pk))
+    return courses.filter(
+        Q(status=Course.Status.PUBLISHED) | Q(instructor_id=user.pk) | has_enrollment
+    )
+
+
+def course_list(*, user: User) -> QuerySet[Course]:
+    """Visible courses with `video_count` and `total_duration_seconds` (available videos
+    only) and `enrolled` (the user's active enrollment), in one query whatever the number
+    of rows."""
+    available = Q(videos__is_available=True)
+    return (
+        course_visible_queryset(user=user)
+        .select_related("instructor")
+        .annotate(
+            video_count=Count("videos", filter=available),
+            total_duration_seconds=Coalesce(Sum("videos__duration_seconds", filter=available), 0),
+            enrolled=Exists(
+                Enrollment.objects.filter(
+                    course=OuterRef("pk"), user_id=user.pk, status=Enrollment.Status.ACTIVE
+                )
+            ),
+        )
+    )
+
+
+def course_get_visible(*, user: User, course_id: int) -> Course | None:
+    """One visible course with the same annotations as `course_list`, or None."""
+    return course_list(user=user).filter(pk=course_id).first()
+
+
+def course_get(*, course_id: int) -> Course | None:
+    return Course.objects.filter(pk=course_id).first()
+
+
+def course_get_by_code(*, code: str) -> Course | None:
+    return Course.objects.filter(code__iexact=code).first()
+
+
+def course_get_by_playlist(*, playlist_id: str) -> Course | None:
+    if not playlist_id:
+        return None
+    return Course.objects.filter(playlist_id=playlist_id).first()
+
+
+def course_is_managed_by(*, course: Course, user: User) -> bool:
+    """The instructor and staff manage a course (edit it, its videos, its context)."""
+    return user.is_staff or course.instructor_id == user.pk
+
+
+@dataclass(frozen=True)
+class CourseAccess:
+    """What one user may do with one course they can see."""
+
+    course: Course
+    is_manager: bool
+    is_enrolled: bool
+
+    @property
+    def can_watch(self) -> bool:
+        """Enrolled students (active enrollment), the instructor and staff see the videos."""
+        return self.is_manager or self.is_enrolled
+
+
+def course_access(*, user: User, course_id: int) -> CourseAccess | None:
+    """The course and the user's standing in it, in one query; None when the user may not
+    see the course (callers answer 404)."""
+    course = (
+        course_visible_queryset(user=user)
+        .annotate(
+            is_enrolled=Exists(
+                Enrollment.objects.filter(
+                    course=OuterRef("pk"), user_id=user.pk, status=Enrollment.Status.ACTIVE
+                )
+            )
+        )
+        .filter(pk=course_id)
+        .first()
+    )
+    if course is None:
+        return None
+    return CourseAccess(
+        course=course,
+        is_manager=course_is_managed_by(course=course, user=user),
+        is_enrolled=bool(course.is_enrolled),  # type: ignore[attr-defined]
+    )
+
+
+def course_ids_watchable_by(*, user: User) -> QuerySet[Course, int]:
+    """Ids of the courses whose videos the user may see, as a subquery: every course for
+    staff; otherwise the courses they teach or hold an active enrollment in."""
+    if user.is_staff:
+        return Course.objects.values_list("pk", flat=True)
+    enrolled = Exists(
+        Enrollment.objects.filter(
+            course=OuterRef("pk"), user_id=user.pk, status=Enrollment.Status.ACTIVE
+        )
+    )
+    return Course.objects.filter(Q(instructor_id=user.pk) | enrolled).values_list("pk", flat=True)
+
+
+def course_students(*, course_id: int) -> QuerySet[Enrollment]:
+    return Enrollment.objects.filter(course_id=course_id).select_related("user").order_by("id")
+
+
+def enrollment_get(*, user_id: int, course_id: int) -> Enrollment | None:
+    return Enrollment.objects.filter(user_id=user_id, course_id=course_id).first()
+
+
+def enrollment_is_active(*, user_id: int, course_id: int) -> bool:
+    """One indexed EXISTS query; for checks on hot paths (progress, quizzes)."""
+    return Enrollment.objects.filter(
+        user_id=user_id, course_id=course_id, status=Enrollment.Status.ACTIVE
+    ).exists()
+
+
+def enrollment_count_active(*, user_id: int) -> int:
+    """How many courses the user is actively enrolled in."""
+    return Enrollment.objects.filter(user_id=user_id, status=Enrollment.Status.ACTIVE).count()
+
+
+def enrollment_counts_active(*, user_ids: list[int]) -> dict[int, int]:
+    """Active enrollment counts for many users in one query; users without any are 0."""
+    rows = (
+        Enrollment.objects.filter(user_id__in=user_ids, status=Enrollment.Status.ACTIVE)
+        .values("user_id")
+        .annotate(total=Count("id"))
+        .values_list("user_id", "total")
+    )
+    counts = dict.fromkeys(user_ids, 0)
+    counts.update(dict(rows))
+    return counts
+
+
+def invitation_exists(*, course_id: int, email: str) -> bool:
+    return CourseInvitation.objects.filter(course_id=course_id, email=email.lower()).exists()
+
+
+def course_search(*, user: User, query: str, limit: int) -> list[SearchHit]:
+    """The best `limit` visible courses for `query` (title, description, context)."""
+    courses = ranked(
+        course_visible_queryset(user=user).only("id", "title", "description", "context"),
+        weights=COURSE_SEARCH_WEIGHTS,
+        query=query,
+    )[:limit]
+    return [
+        SearchHit(
+            type="course",
+            id=course.pk,
+            course_id=course.pk,
+            title=course.title,
+            snippet=snippet([course.description, course.context, course.title], query),
+            score=float(course.score),  # type: ignore[attr-defined]
+        )
+        for course in courses
+    ]

@@ -1,1 +1,34 @@
-"""videos admin."""
+from django.contrib import admin
+
+from videos.models import PlaylistImport, Video
+
+
+@admin.register(Video)
+class VideoAdmin(admin.ModelAdmin):
+    list_display = ["youtube_id", "title", "course", "position", "duration_seconds", "is_available"]
+    list_filter = ["is_available", "is_from_playlist"]
+    search_fields = ["youtube_id", "title", "course__code"]
+    raw_id_fields = ["course"]
+    list_select_related = ["course"]
+
+
+@admin.register(PlaylistImport)
+class PlaylistImportAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "playlist_id",
+        "course",
+        "status",
+        "imported",
+        "total",
+        "error",
+        "requested_by",
+        "created_at",
+    ]
+    list_filter = ["status"]
+    search_fields = ["playlist_id", "error", "requested_by__email"]
+    list_select_related = ["course", "requested_by"]
+    readonly_fields = [field.name for field in PlaylistImport._meta.fields]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False

@@ -1,1 +1,37 @@
-"""videos tasks."""
+"""Thin Celery tasks of the videos app: take ids, call one service."""
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+
+from videos import services
+from videos.youtube import YouTubeTransientError
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, max_retries=None, acks_late=True)
+def playlist_import_run_task(self, import_id: int) -> None:  # type: ignore[no-untyped-def]
+    """Run one playlist import. Quota, 5xx and network errors are retried with exponential
+    backoff (YOUTUBE_IMPORT_RETRY_BACKOFF doubling, capped) up to
+    YOUTUBE_IMPORT_MAX_RETRIES times, then the import is failed with the last reason.
+    Safe to run twice: a finished or running import is not claimed again."""
+    try:
+        services.playlist_import_run(import_id=import_id)
+    except YouTubeTransientError as exc:
+        attempt = self.request.retries
+        if attempt >= settings.YOUTUBE_IMPORT_MAX_RETRIES:
+            services.playlist_import_fail(
+                import_id=import_id, error=f"{exc} Gave up after {attempt + 1} attempts."
+            )
+            return
+        countdown = services.playlist_import_retry_countdown(attempt)
+        services.playlist_import_requeue(
+            import_id=import_id, error=f"{exc} Retrying in {countdown} s."
+        )
+        raise self.retry(exc=exc, countdown=countdown) from exc
+    except Exception:
+        logger.exception("playlist import %s crashed", import_id)
+        services.playlist_import_fail(import_id=import_id, error="The import failed unexpectedly.")
+        raise

@@ -326,3 +326,23 @@ CELERY_BEAT_SCHEDULE["credits-monthly-reset"] = {
     "task": "credits.tasks.reset_monthly_credits",
     "schedule": crontab(minute="0", hour="0", day_of_month="1"),
 }
+
+# --- courses and videos -------------------------------------------------------------------
+# YouTube Data API v3 key for playlist imports; imports answer 503 while it is empty.
+YOUTUBE_API_KEY = env.str("YOUTUBE_API_KEY", default="")
+YOUTUBE_HTTP_TIMEOUT = env.int("YOUTUBE_HTTP_TIMEOUT", default=20)
+# Quota, 5xx and network errors retry after BACKOFF seconds, doubling each time, at most
+# BACKOFF_MAX (kept below the broker's visibility timeout), MAX_RETRIES times.
+YOUTUBE_IMPORT_MAX_RETRIES = env.int("YOUTUBE_IMPORT_MAX_RETRIES", default=5)
+YOUTUBE_IMPORT_RETRY_BACKOFF = env.int("YOUTUBE_IMPORT_RETRY_BACKOFF", default=60)
+YOUTUBE_IMPORT_RETRY_BACKOFF_MAX = env.int("YOUTUBE_IMPORT_RETRY_BACKOFF_MAX", default=1800)
+# Distinct OpenAPI enum names for the choice sets that share a field name with others.
+_enum_names: dict[str, str] = SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]  # type: ignore[assignment]
+_enum_names.update(
+    {
+        "CourseStatusEnum": "courses.models.Course.Status",
+        "EnrollmentStatusEnum": "courses.models.Enrollment.Status",
+        "EnrollmentRoleEnum": "courses.models.Enrollment.Role",
+        "PlaylistImportStatusEnum": "videos.models.PlaylistImport.Status",
+    }
+)

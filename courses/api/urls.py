@@ -1,3 +1,9 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, include, path
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from courses.api import views
+
+router = SimpleRouter(trailing_slash=False)
+router.register("courses", views.CourseViewSet, basename="course")
+
+urlpatterns: list[URLPattern | URLResolver] = [path("", include(router.urls))]
