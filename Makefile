@@ -37,7 +37,7 @@ typecheck: setup
 	$(BIN)/mypy .
 
 pytest: setup
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 test: lint typecheck pytest
 
