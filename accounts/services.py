@@ -16,7 +16,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts import signals
+from accounts import lockout, signals
 from accounts.fields import DecryptionError, rotate
 from accounts.models import AuditLog, Credential, User
 from accounts.tokens import TokenPair, token_pair_for
@@ -235,10 +235,25 @@ def user_delete(*, user: User, acting_user: User, reason: str = "") -> None:
     audit_record(actor=acting_user, action="user.delete", target=user, reason=reason, before=before)
 
 
-def login(*, identifier: str, password: str) -> TokenPair:
+def login(*, identifier: str, password: str, ip: str = "") -> TokenPair:
     """Email or username plus password. Wrong credentials are 401 whichever part was wrong;
-    a suspended user with the right password is told they are suspended (403)."""
+    a suspended user with the right password is told they are suspended (403). Repeated
+    failures for one identifier or one IP lock further attempts out for a cool-down (429)."""
     identifier = identifier.strip()
+    lockout.check(identifier=identifier, ip=ip)
+    try:
+        user = _authenticate(identifier=identifier, password=password)
+    except NotAuthenticated:
+        lockout.record_failure(identifier=identifier, ip=ip)
+        raise
+    lockout.record_success(identifier=identifier)
+    if not user.is_active:
+        raise PermissionDenied("This account is suspended.", code="account_suspended")
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    return token_pair_for(user)
+
+
+def _authenticate(*, identifier: str, password: str) -> User:
     lookup = (
         {"email__iexact": identifier} if "@" in identifier else {"username__iexact": identifier}
     )
@@ -248,10 +263,7 @@ def login(*, identifier: str, password: str) -> TokenPair:
         raise NotAuthenticated("Invalid credentials.", code="invalid_credentials")
     if not user.check_password(password):
         raise NotAuthenticated("Invalid credentials.", code="invalid_credentials")
-    if not user.is_active:
-        raise PermissionDenied("This account is suspended.", code="account_suspended")
-    User.objects.filter(pk=user.pk).update(last_login=timezone.now())
-    return token_pair_for(user)
+    return user
 
 
 def logout(*, user: User, refresh: str) -> None:

@@ -70,6 +70,14 @@ class Conflict(DomainError):
     default_message = "The request conflicts with the current state."
 
 
+class TooManyRequests(DomainError):
+    """Refused for a while; `retry_after` (seconds) becomes the Retry-After header too."""
+
+    status_code = 429
+    code = "throttled"
+    default_message = "Too many requests; try again later."
+
+
 class ServiceUnavailable(DomainError):
     status_code = 503
     code = "service_unavailable"

@@ -21,6 +21,7 @@ from accounts.selectors import request_user
 from accounts.tokens import TOKEN_VERSION_CLAIM
 from config.api.authentication import NoAuthentication
 from config.api.schema import error_response
+from config.api.throttling import client_ip
 
 
 class AuthThrottled:
@@ -52,6 +53,7 @@ class SignupView(AuthThrottled, APIView):
         200: s.TokenPairSerializer,
         401: error_response("Invalid credentials."),
         403: error_response("The account is suspended."),
+        429: error_response("Too many failed attempts; retry after the cool-down."),
     },
 )
 class LoginView(AuthThrottled, APIView):
@@ -64,6 +66,7 @@ class LoginView(AuthThrottled, APIView):
         pair = services.login(
             identifier=serializer.validated_data["identifier"],
             password=serializer.validated_data["password"],
+            ip=client_ip(request._request),
         )
         return Response(pair)
 
