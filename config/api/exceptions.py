@@ -54,13 +54,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             status=exc.status_code,
         )
     if isinstance(exc, DomainError):
-        response = Response(
+        domain_response = Response(
             error_body(exc.status_code, exc.code, exc.message, **exc.extra),
             status=exc.status_code,
         )
         if "retry_after" in exc.extra:
-            response["Retry-After"] = str(exc.extra["retry_after"])
-        return response
+            domain_response["Retry-After"] = str(exc.extra["retry_after"])
+        return domain_response
     if isinstance(exc, RequestDataTooBig):
         return Response(
             error_body(413, "payload_too_large", "The request body is too large."),
