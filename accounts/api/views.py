@@ -204,7 +204,14 @@ class UserFilter(filters.FilterSet):
     partial_update=extend_schema(
         tags=["users"], request=s.AdminUserUpdateSerializer, responses={200: s.AdminUserSerializer}
     ),
-    destroy=extend_schema(tags=["users"], request=s.ReasonSerializer, responses={204: None}),
+    destroy=extend_schema(
+        tags=["users"],
+        request=s.ReasonSerializer,
+        responses={
+            204: None,
+            409: error_response("Already deleted, or staff deleting their own account."),
+        },
+    ),
 )
 class UserViewSet(
     mixins.ListModelMixin,

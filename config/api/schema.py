@@ -27,7 +27,7 @@ ERROR_DESCRIPTIONS = {
     "400": "Invalid input.",
     "401": "Not authenticated.",
     "403": "Permission denied.",
-    "404": "Not found.",
+    "404": "Not found (or, for lists, a page past the last one).",
     "429": "Rate limit exceeded.",
 }
 
@@ -58,10 +58,11 @@ def add_error_responses(result: dict[str, Any], generator: Any, **kwargs: Any) -
                 continue
             responses = operation.setdefault("responses", {})
             wanted = ["400", "401", "403", "429"]
-            if "{" in str(operation.get("operationId", "")) or any(
-                p.get("in") == "path" for p in operation.get("parameters", [])
+            parameters = operation.get("parameters", [])
+            if any(p.get("in") == "path" for p in parameters) or any(
+                p.get("in") == "query" and p.get("name") == "page" for p in parameters
             ):
-                wanted.append("404")
+                wanted.append("404")  # an unknown object, or a page past the last one
             for status_code in wanted:
                 responses.setdefault(
                     status_code,

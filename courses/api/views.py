@@ -41,7 +41,13 @@ class StrictBooleanFilter(filters.TypedChoiceFilter):
 
 
 class CourseFilter(filters.FilterSet):
-    instructor = filters.NumberFilter(field_name="instructor_id", help_text="Instructor's user id.")
+    instructor = filters.NumberFilter(
+        field_name="instructor_id",
+        help_text="Instructor's user id.",
+        min_value=1,
+        max_value=2**63 - 1,
+        decimal_places=0,
+    )
     enrolled = StrictBooleanFilter(
         field_name="enrolled",
         help_text="Only courses the caller is (true) or is not (false) enrolled in.",

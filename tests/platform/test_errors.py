@@ -1,6 +1,7 @@
 """The one error body, for every kind of error under /api/."""
 
 import pytest
+from django.db import DataError
 from rest_framework.test import APIClient
 
 pytestmark = pytest.mark.django_db
@@ -135,4 +136,31 @@ def test_database_outage_is_json_503(student_client, monkeypatch):
         "status_code": 503,
         "code": "service_unavailable",
         "message": "The database is unavailable; try again.",
+    }
+
+
+@pytest.mark.parametrize("value", ["-2.2085828936713778e%2B43", "99999999999999999999", "1.5"])
+def test_out_of_range_integer_in_a_filter_is_400(student_client, value):
+    response = student_client.get(f"/api/v1/courses?instructor={value}")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"
+    assert "instructor" in response.json()["errors"]
+
+
+def test_out_of_range_integer_in_a_path_is_not_a_500(student_client):
+    response = student_client.get("/api/v1/courses/12199445970362342982794476318097408")
+    assert response.status_code in {400, 404}
+    assert response.json()["status_code"] == response.status_code
+
+
+@pytest.mark.parametrize("error", [OverflowError("int too large"), DataError("out of range")])
+def test_values_the_database_cannot_hold_are_400_not_500(error):
+    from config.api.exceptions import exception_handler
+
+    response = exception_handler(error, {})
+    assert response.status_code == 400
+    assert response.data == {
+        "status_code": 400,
+        "code": "invalid",
+        "message": "A value in the request is out of range.",
     }
