@@ -19,7 +19,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts import lockout, signals
 from accounts.fields import DecryptionError, rotate
 from accounts.models import AuditLog, Credential, User
-from accounts.tokens import TokenPair, token_pair_for
+from accounts.tokens import TOKEN_VERSION_CLAIM, TokenPair, token_pair_for
 from config.errors import Conflict, NotAuthenticated, PermissionDenied, ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -264,6 +264,34 @@ def _authenticate(*, identifier: str, password: str) -> User:
     if not user.check_password(password):
         raise NotAuthenticated("Invalid credentials.", code="invalid_credentials")
     return user
+
+
+@transaction.atomic
+def tokens_refresh(*, refresh: str) -> TokenPair:
+    """Rotate a refresh token: the presented one is blacklisted and a new pair is issued.
+
+    The token's outstanding row is locked before the blacklist check, so two concurrent
+    requests with the same token cannot both redeem it; the user must still be active and
+    the token not older than the user's token version."""
+    invalid = NotAuthenticated("Token is invalid, expired or already used.", code="token_not_valid")
+    try:
+        token = RefreshToken(refresh)  # type: ignore[arg-type]
+    except TokenError:
+        raise invalid from None
+    outstanding = (
+        OutstandingToken.objects.select_for_update(of=("self",))
+        .filter(jti=token.get("jti"))
+        .first()
+    )
+    if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
+        raise invalid
+    user = User.objects.filter(pk=token.get("user_id")).first()
+    if user is None or not user.is_active or user.deleted_at is not None:
+        raise NotAuthenticated("User is inactive or deleted.", code="token_not_valid")
+    if token.get(TOKEN_VERSION_CLAIM) != user.token_version:
+        raise NotAuthenticated("Token has been revoked.", code="token_revoked")
+    BlacklistedToken.objects.create(token=outstanding)
+    return token_pair_for(user)
 
 
 def logout(*, user: User, refresh: str) -> None:

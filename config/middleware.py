@@ -1,12 +1,16 @@
-"""Project-wide middleware: request ids and rate-limit headers."""
+"""Project-wide middleware: request ids and rate limiting."""
 
 import re
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import AccessToken
 
+from config.api.exceptions import error_body
 from config.api.throttling import take_for_request
 from config.logging import request_id_var
 
@@ -34,23 +38,49 @@ class RequestIdMiddleware:
         return response
 
 
-class RateLimitHeadersMiddleware:
-    """Puts X-RateLimit-* on every API response. Requests that never reached the DRF
-    throttle (a bad token, an unknown URL) are charged to the client's IP bucket here."""
+def _bearer_user_id(request: HttpRequest) -> Any | None:
+    """The user id of a well-signed, unexpired access token, without a database query. Only
+    used to pick the caller's bucket; authentication proper happens in the view."""
+    header = request.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    try:
+        return AccessToken(header[7:].strip()).get("user_id")  # type: ignore[arg-type]
+    except TokenError:
+        return None
+
+
+class RateLimitMiddleware:
+    """The token bucket in front of every API view (and allauth's endpoints), so that every
+    request counts, including ones that would fail authentication, permissions or routing.
+
+    The bucket is per user (per IP when anonymous); login, signup and password-reset paths
+    use the stricter `auth` bucket, per IP. Every response carries X-RateLimit-*; over the
+    limit the answer is 429 in the error body with Retry-After."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
         path = request.path
-        if not path.startswith("/api/") or path.startswith(RATE_LIMIT_EXEMPT_PREFIXES):
-            return response
-        if not settings.RATE_LIMIT_ENABLED:
-            return response
-        decision = getattr(request, "rate_limit", None)
-        if decision is None:
-            decision = take_for_request(request, "default", None)
+        limited = path.startswith(("/api/", "/_allauth/")) and not path.startswith(
+            RATE_LIMIT_EXEMPT_PREFIXES
+        )
+        if not limited or not settings.RATE_LIMIT_ENABLED:
+            return self.get_response(request)
+        if path.startswith(tuple(settings.RATE_LIMIT_AUTH_PATHS)):
+            decision = take_for_request(request, "auth", None)
+        else:
+            decision = take_for_request(request, "default", _bearer_user_id(request))
+        if decision.allowed:
+            response = self.get_response(request)
+        else:
+            message = f"Too many requests; try again in {decision.retry_after} seconds."
+            response = JsonResponse(
+                error_body(429, "throttled", message, retry_after=decision.retry_after),
+                status=429,
+            )
+            response["Retry-After"] = str(decision.retry_after)
         for name, value in decision.headers().items():
             response[name] = value
         return response

@@ -12,15 +12,15 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("attendance.api.urls")),
     path("", include("jobs.api.urls")),
     path("", include("mentoring.api.urls")),
-    path("schema/", SpectacularAPIView.as_view(throttle_classes=[]), name="schema"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path(
         "docs/",
-        SpectacularSwaggerView.as_view(url_name="schema", throttle_classes=[]),
+        SpectacularSwaggerView.as_view(url_name="schema"),
         name="swagger-ui",
     ),
     path(
         "redoc/",
-        SpectacularRedocView.as_view(url_name="schema", throttle_classes=[]),
+        SpectacularRedocView.as_view(url_name="schema"),
         name="redoc",
     ),
 ]

@@ -15,8 +15,6 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from rest_framework.request import Request
-from rest_framework.throttling import BaseThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +131,15 @@ def take_token(key: str, capacity: int, window: float) -> Decision:
 
 
 def client_ip(request: HttpRequest) -> str:
+    """The client's address. Behind `TRUSTED_PROXY_COUNT` proxies, the address the nearest
+    trusted proxy saw (counted from the right of X-Forwarded-For, which clients can forge on
+    the left); otherwise REMOTE_ADDR."""
+    proxies = settings.TRUSTED_PROXY_COUNT
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return hops[-proxies] if len(hops) >= proxies else hops[0]
     return str(request.META.get("REMOTE_ADDR") or "unknown")
 
 
@@ -145,25 +152,4 @@ def limit_for_scope(scope: str) -> tuple[int, int]:
 def take_for_request(request: HttpRequest, scope: str, user_id: Any | None) -> Decision:
     capacity, window = limit_for_scope(scope)
     ident = f"user:{user_id}" if user_id is not None else f"ip:{client_ip(request)}"
-    decision = take_token(f"{scope}:{ident}", capacity, window)
-    request.rate_limit = decision  # type: ignore[attr-defined]
-    return decision
-
-
-class TokenBucketThrottle(BaseThrottle):
-    """DRF throttle over the token bucket. Views set `throttle_scope = "auth"` for the
-    stricter login/signup/password-reset limit; the middleware writes the headers."""
-
-    def allow_request(self, request: Request, view: Any) -> bool:
-        if not settings.RATE_LIMIT_ENABLED:
-            return True
-        scope = getattr(view, "throttle_scope", None) or "default"
-        user = request.user
-        user_id = user.pk if user is not None and user.is_authenticated else None
-        if scope == "auth":
-            user_id = None
-        self.decision = take_for_request(request._request, scope, user_id)
-        return self.decision.allowed
-
-    def wait(self) -> float | None:
-        return float(self.decision.retry_after)
+    return take_token(f"{scope}:{ident}", capacity, window)

@@ -54,6 +54,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.RequestIdMiddleware",
     "corsheaders.middleware.CorsMiddleware",
+    "config.middleware.RateLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -61,7 +62,6 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "config.middleware.RateLimitHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -222,7 +222,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["config.api.throttling.TokenBucketThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": [],
     "EXCEPTION_HANDLER": "config.api.exceptions.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -233,6 +233,16 @@ RATE_LIMIT_ENABLED = env.bool("RATE_LIMIT_ENABLED", default=True)
 RATE_LIMIT_REQUESTS = env.int("RATE_LIMIT_REQUESTS", default=100)
 RATE_LIMIT_WINDOW = env.int("RATE_LIMIT_WINDOW", default=60)
 RATE_LIMIT_AUTH_REQUESTS = env.int("RATE_LIMIT_AUTH_REQUESTS", default=10)
+# Paths under the stricter `auth` bucket (per IP): login, signup, password reset, social login.
+RATE_LIMIT_AUTH_PATHS = [
+    "/api/v1/auth/login",
+    "/api/v1/auth/signup",
+    "/api/v1/auth/password/reset",
+    "/_allauth/",
+]
+# Number of reverse proxies in front of the app whose X-Forwarded-For is trusted (0: none;
+# REMOTE_ADDR is the client).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Lectern API",

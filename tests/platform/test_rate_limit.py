@@ -122,3 +122,48 @@ def test_redis_failure_falls_back_to_local_with_warning(monkeypatch, caplog):
     assert decision.remaining == 4
     assert "falling back" in caplog.text
     assert "fallback" in str(throttling.local_buckets._buckets)
+
+
+@override_settings(RATE_LIMIT_REQUESTS=3, RATE_LIMIT_WINDOW=60)
+@pytest.mark.parametrize(
+    ("url", "headers", "status"),
+    [
+        ("/api/v1/auth/me", {}, 401),
+        ("/api/v1/auth/me", {"HTTP_AUTHORIZATION": "Bearer garbage"}, 401),
+        ("/api/v1/no-such-endpoint", {}, 404),
+    ],
+)
+def test_failing_requests_are_throttled_too(api_client, url, headers, status):
+    statuses = [api_client.get(url, **headers).status_code for _ in range(4)]
+    assert statuses == [status, status, status, 429]
+
+
+@override_settings(RATE_LIMIT_REQUESTS=2, RATE_LIMIT_WINDOW=60)
+def test_forbidden_requests_count_against_the_callers_bucket(student_client):
+    statuses = [student_client.get("/api/v1/users").status_code for _ in range(3)]
+    assert statuses == [403, 403, 429]
+    assert student_client.get("/api/v1/auth/me").status_code == 429
+
+
+@override_settings(RATE_LIMIT_AUTH_REQUESTS=1, RATE_LIMIT_WINDOW=60, TRUSTED_PROXY_COUNT=1)
+def test_behind_a_trusted_proxy_clients_are_told_apart_by_forwarded_for(api_client):
+    body = {"email": "ghost@example.com", "password": "wrong"}
+
+    def login(forwarded):
+        return api_client.post(
+            "/api/v1/auth/login", body, REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded
+        ).status_code
+
+    assert login("198.51.100.7") == 401
+    assert login("198.51.100.7") == 429
+    assert login("203.0.113.9") == 401
+    # A client cannot escape its bucket by forging the left part of the header.
+    assert login("1.2.3.4, 198.51.100.7") == 429
+
+
+@override_settings(RATE_LIMIT_AUTH_REQUESTS=1, RATE_LIMIT_WINDOW=60, TRUSTED_PROXY_COUNT=0)
+def test_forwarded_for_is_ignored_without_trusted_proxies(api_client):
+    body = {"email": "ghost@example.com", "password": "wrong"}
+    first = api_client.post("/api/v1/auth/login", body, HTTP_X_FORWARDED_FOR="198.51.100.7")
+    second = api_client.post("/api/v1/auth/login", body, HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert (first.status_code, second.status_code) == (401, 429)
