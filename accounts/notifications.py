@@ -52,16 +52,16 @@ class Rendered:
 def channel_defaults(notification_type: str) -> dict[str, bool]:
     """The channels of a type for a user who has not chosen: NOTIFICATION_DEFAULT_CHANNELS,
     overridden per type by NOTIFICATION_TYPE_CHANNELS."""
-    defaults = {channel: bool(settings.NOTIFICATION_DEFAULT_CHANNELS[channel]) for channel in CHANNELS}
+    defaults = {
+        channel: bool(settings.NOTIFICATION_DEFAULT_CHANNELS[channel]) for channel in CHANNELS
+    }
     defaults.update(settings.NOTIFICATION_TYPE_CHANNELS.get(notification_type, {}))
     return defaults
 
 
 def notification_preferences(*, user: User) -> list[dict[str, Any]]:
     """Every type with the user's channels (their choice or the default), in one query."""
-    rows = {
-        row.type: row for row in NotificationPreference.objects.filter(user_id=user.pk)
-    }
+    rows = {row.type: row for row in NotificationPreference.objects.filter(user_id=user.pk)}
     result = []
     for notification_type in NotificationType.values:
         row = rows.get(notification_type)

@@ -113,7 +113,8 @@ def user_create(
     acting_user: User | None = None,
 ) -> User:
     """Create a user (and, through `user_created`, their credit account) and welcome them
-    (in-app entry now, email after commit). Staff may create admins; signup may not (checked by the caller)."""
+    (in-app entry now, email after commit). Staff may create admins; signup may not
+    (checked by the caller)."""
     email = User.objects.normalize_email(email).lower()
     _check_unique(email=email, username=username)
     user = User(

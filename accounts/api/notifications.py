@@ -25,15 +25,14 @@ ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH)
 
 
 class NotificationSerializer(serializers.ModelSerializer):
-    data = serializers.JSONField(read_only=True, help_text="The facts the text was made from.")
-
     class Meta:
         model = Notification
         fields = ["id", "type", "title", "body", "data", "read_at", "created_at"]
         read_only_fields = fields
+        extra_kwargs = {"data": {"help_text": "The facts the text was made from."}}
 
 
-class MarkedSerializer(serializers.Serializer):
+class NotificationsMarkedSerializer(serializers.Serializer):
     marked = serializers.IntegerField(help_text="How many notifications were marked read.")
 
 
@@ -59,7 +58,12 @@ class PreferenceChangeSerializer(serializers.Serializer):
 
 
 class PreferencesUpdateSerializer(serializers.Serializer):
-    preferences = PreferenceChangeSerializer(many=True, allow_empty=False, max_length=100)
+    preferences = PreferenceChangeSerializer(many=True, allow_empty=False)
+
+    def validate_preferences(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if len(value) > len(Notification.Type.values):
+            raise serializers.ValidationError("At most one change per type.")
+        return value
 
 
 # --- views ------------------------------------------------------------------------------------
@@ -132,7 +136,7 @@ class NotificationViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
         return Response(NotificationSerializer(notification).data)
 
-    @extend_schema(request=None, responses={200: MarkedSerializer})
+    @extend_schema(request=None, responses={200: NotificationsMarkedSerializer})
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request: Request) -> Response:
         marked = services.notifications_mark_all_read(user=request_user(request))
