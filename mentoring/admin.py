@@ -2,6 +2,7 @@
 read-only here except through the "Cancel" action; messages are read-only."""
 
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -84,6 +85,7 @@ class SessionAdmin(ReadOnlyAdmin):
     search_fields = ["topic", "student__email", "mentor__email"]
     date_hierarchy = "scheduled_at"
     actions = ["cancel_sessions"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         """Viewing needs no change permission; actions check `cancel_sessions` below."""

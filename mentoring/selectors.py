@@ -43,6 +43,10 @@ def mentor_get(*, mentor_id: int) -> MentorProfile | None:
     return mentor_list().filter(user_id=mentor_id).first()
 
 
+def mentor_is_listed(*, mentor_id: int) -> bool:
+    return mentor_list().filter(user_id=mentor_id).exists()
+
+
 def mentor_profile_get(*, user: User) -> MentorProfile | None:
     return (
         MentorProfile.objects.select_related("user")

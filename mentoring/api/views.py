@@ -122,8 +122,9 @@ class MentorViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(tags=["mentors"], responses={200: s.ReviewSerializer(many=True)})
     @action(detail=True, methods=["get"], filter_backends=[])
     def reviews(self, request: Request, id: str | None = None) -> Response:
-        profile = self.get_object()
-        page = self.paginate_queryset(selectors.review_list(mentor_id=profile.user_id))
+        if not selectors.mentor_is_listed(mentor_id=int(id or 0)):
+            raise NotFound("No such mentor.", code="mentor_not_found")
+        page = self.paginate_queryset(selectors.review_list(mentor_id=int(id or 0)))
         return self.get_paginated_response(s.ReviewSerializer(page, many=True).data)
 
 
