@@ -7,8 +7,13 @@ class MentoringConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from accounts.signals import user_deleted
         from mentoring import receivers
 
+        user_deleted.connect(
+            receivers.sessions_cancel_for_deleted_user,
+            dispatch_uid="mentoring.sessions_cancel_for_deleted_user",
+        )
         post_migrate.connect(
             receivers.beat_schedule_ensure_after_migrate,
             sender=self,

@@ -114,7 +114,10 @@ class AvailabilityWindowSerializer(serializers.ModelSerializer):
         min_value=0, max_value=6, help_text="0 = Monday ... 6 = Sunday."
     )
     start_time = serializers.TimeField(help_text="In the mentor's time zone.")
-    end_time = serializers.TimeField(help_text="In the mentor's time zone; after start_time.")
+    end_time = serializers.TimeField(
+        help_text="In the mentor's time zone; after start_time. 00:00 means midnight at the "
+        "end of the day."
+    )
 
     class Meta:
         model = AvailabilityWindow

@@ -27,6 +27,7 @@ from mentoring.services.sessions import (
     session_requests_expire,
     session_reschedule,
     session_start,
+    sessions_cancel_for_closed_account,
 )
 
 __all__ = [
@@ -54,5 +55,6 @@ __all__ = [
     "session_requests_expire",
     "session_reschedule",
     "session_start",
+    "sessions_cancel_for_closed_account",
     "thread_mark_read",
 ]

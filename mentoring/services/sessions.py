@@ -12,7 +12,6 @@ idempotency key derived from the session (`mentoring-session:<id>:hold|release|p
 Locks, always in this order: the mentor's profile (`mentor_lock`), the session row, the
 student's user row (booking rules only), then credit accounts (inside credits)."""
 
-import logging
 import math
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -20,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Notification, User
@@ -36,8 +35,6 @@ from mentoring.models import (
     Session,
 )
 from mentoring.services.profiles import full_clean, mentor_lock
-
-logger = logging.getLogger(__name__)
 
 Status = Session.Status
 NotificationType = Notification.Type
@@ -60,6 +57,17 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     ("complete", Status.IN_PROGRESS): Status.COMPLETED,
     ("no_show", Status.CONFIRMED): Status.NO_SHOW,
     ("expire", Status.REQUESTED): Status.CANCELLED,
+}
+
+_ACTION_WORDS = {
+    "confirm": "confirmed",
+    "decline": "declined",
+    "cancel": "cancelled",
+    "reschedule": "moved",
+    "start": "started",
+    "complete": "completed",
+    "no_show": "marked as a no-show",
+    "expire": "expired",
 }
 
 NO_SHOW_CAPTURE = "capture"
@@ -123,7 +131,8 @@ def _next_status(session: Session, action: str) -> str:
     new_status = TRANSITIONS.get((action, session.status))
     if new_status is None:
         raise Conflict(
-            f"A {session.status} session cannot be {action.replace('_', '-')}ed.",
+            f"The session is {session.get_status_display().lower()}: it cannot be "
+            f"{_ACTION_WORDS[action]}.",
             code="illegal_transition",
             status=session.status,
             action=action,
@@ -535,6 +544,36 @@ def session_mark_no_show(*, session_id: int, acting_user: User) -> Session:
             data=_session_data(session, amount=to_mentor),
         )
     return session
+
+
+@transaction.atomic
+def sessions_cancel_for_closed_account(*, user: User) -> int:
+    """The user's account is closed: their requested and confirmed sessions are cancelled,
+    every hold released, and the other side told. Returns how many were cancelled."""
+    sessions = Session.objects.filter(
+        Q(student_id=user.pk) | Q(mentor_id=user.pk),
+        status__in=[Status.REQUESTED, Status.CONFIRMED],
+    ).order_by("pk")
+    cancelled = 0
+    for session_id in list(sessions.values_list("pk", flat=True)):
+        session = session_lock(session_id)
+        if session.status not in (Status.REQUESTED, Status.CONFIRMED):
+            continue
+        session.status = _next_status(session, "cancel")
+        _settle(session, to_mentor=0, reason=f"Session {session.pk}: account closed")
+        session.cancellation_reason = "The other participant's account was closed."
+        session.cancelled_at = timezone.now()
+        session.save()
+        other = session.mentor if session.student_id == user.pk else session.student
+        notify(
+            user=other,
+            type=NotificationType.SESSION_CANCELLED,
+            data=_session_data(
+                session, reason=session.cancellation_reason, actor_name=display_name(user)
+            ),
+        )
+        cancelled += 1
+    return cancelled
 
 
 # --- periodic work -----------------------------------------------------------------------------

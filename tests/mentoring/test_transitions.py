@@ -8,6 +8,7 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts.models import AuditLog, Notification
+from accounts.services import user_delete
 from credits.services import get_balance
 from mentoring import services
 from mentoring.models import MentorProfile, Session
@@ -577,4 +578,30 @@ def test_requests_not_confirmed_before_the_start_expire_once(django_capture_on_c
     assert Session.objects.get(pk=confirmed.pk).status == Status.CONFIRMED
     assert notified(expired.student) == ["session_cancelled"]
     assert "was not confirmed before its start" in mail.outbox[0].body
+    assert_ledger_balanced()
+
+
+# --- closed accounts ----------------------------------------------------------------------------
+
+
+def test_closing_an_account_cancels_its_upcoming_sessions_and_releases_the_credits(staff):
+    requested = future()
+    confirmed = future(status=Status.CONFIRMED, mentor=requested.mentor)
+    done = started(mentor=requested.mentor)
+    Session.objects.filter(pk=done.pk).update(status=Status.COMPLETED)
+    students = [requested.student, confirmed.student]
+    before = [funds(student) for student in students]
+
+    user_delete(user=requested.mentor, acting_user=staff, reason="Asked to leave")
+
+    assert [Session.objects.get(pk=s.pk).status for s in (requested, confirmed, done)] == [
+        Status.CANCELLED,
+        Status.CANCELLED,
+        Status.COMPLETED,
+    ]
+    assert [funds(student) for student in students] == [
+        (available + held, 0) for available, held in before
+    ]
+    assert notified(requested.student) == ["session_cancelled"]
+    assert notified(confirmed.student) == ["session_cancelled"]
     assert_ledger_balanced()
