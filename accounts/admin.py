@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts import services
-from accounts.models import AuditLog, Credential, User
+from accounts.models import AuditLog, Credential, Notification, NotificationPreference, User
 from config.errors import DomainError
 from credits import services as credits_services
 
@@ -172,3 +172,30 @@ class CredentialAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """The in-app inbox, read-only: entries are written by `notify`."""
+
+    list_display = ["created_at", "user", "type", "title", "read_at"]
+    list_filter = ["type", ("read_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["user"]
+    search_fields = ["user__email", "title"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in Notification._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(admin.ModelAdmin):
+    list_display = ["user", "type", "email", "in_app"]
+    list_filter = ["type", "email", "in_app"]
+    list_select_related = ["user"]
+    search_fields = ["user__email"]
+    raw_id_fields = ["user"]

@@ -106,3 +106,68 @@ class Credential(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} credential of user {self.user_id}"
+
+
+class Notification(models.Model):
+    """One entry of a user's in-app inbox, written by `accounts.notifications.notify` in the
+    transaction of the change it reports. `title` and `body` are rendered when it is
+    written; `data` keeps the facts they were rendered from, for clients."""
+
+    class Type(models.TextChoices):
+        WELCOME = "welcome", "Welcome"
+        SESSION_REQUESTED = "session_requested", "Session requested"
+        SESSION_CONFIRMED = "session_confirmed", "Session confirmed"
+        SESSION_RESCHEDULED = "session_rescheduled", "Session rescheduled"
+        SESSION_STARTED = "session_started", "Session started"
+        SESSION_REMINDER = "session_reminder", "Session reminder"
+        SESSION_CANCELLED = "session_cancelled", "Session cancelled"
+        SESSION_COMPLETED = "session_completed", "Session completed"
+        SESSION_NO_SHOW = "session_no_show", "Session missed"
+        NEW_MESSAGE = "new_message", "New message"
+        PAYMENT_RECEIVED = "payment_received", "Payment received"
+        JOB_FINISHED = "job_finished", "Job finished"
+        JOB_FAILED = "job_failed", "Job failed"
+        PLAYLIST_IMPORTED = "playlist_imported", "Playlist imported"
+        CREDITS_GRANTED = "credits_granted", "Credits granted"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    type = models.CharField(max_length=32, choices=Type.choices)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="notification_user_read"),
+            models.Index(fields=["user", "-created_at", "-id"], name="notification_user_inbox"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} for user {self.user_id}"
+
+
+class NotificationPreference(models.Model):
+    """A user's channels for one notification type. Without a row the defaults of
+    settings.NOTIFICATION_DEFAULT_CHANNELS (and NOTIFICATION_TYPE_CHANNELS) apply."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    type = models.CharField(max_length=32, choices=Notification.Type.choices)
+    email = models.BooleanField()
+    in_app = models.BooleanField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "type"], name="notification_preference_unique_type"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} preference of user {self.user_id}"

@@ -5,6 +5,22 @@ from typing import Any
 from django.db.models import QuerySet
 
 from accounts.models import Credential, User
+from accounts.notifications import (
+    notification_list,
+    notification_preferences,
+    notification_unread_count,
+)
+
+__all__ = [
+    "credential_get",
+    "mask_token",
+    "notification_list",
+    "notification_preferences",
+    "notification_unread_count",
+    "request_user",
+    "user_get",
+    "user_list",
+]
 
 
 def user_list() -> QuerySet[User]:

@@ -18,11 +18,39 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import lockout, signals
 from accounts.fields import DecryptionError, rotate
-from accounts.models import AuditLog, Credential, User
+from accounts.models import AuditLog, Credential, Notification, User
+from accounts.notifications import (
+    notification_mark_read,
+    notification_preferences_update,
+    notifications_mark_all_read,
+    notify,
+)
 from accounts.tokens import TOKEN_VERSION_CLAIM, TokenPair, token_pair_for
 from config.errors import Conflict, NotAuthenticated, PermissionDenied, ValidationFailed
 
 logger = logging.getLogger(__name__)
+
+__all__ = [
+    "audit_record",
+    "credential_delete",
+    "credential_store",
+    "credentials_rotate_keys",
+    "login",
+    "logout",
+    "notification_mark_read",
+    "notification_preferences_update",
+    "notifications_mark_all_read",
+    "notify",
+    "password_change",
+    "password_reset_confirm",
+    "password_reset_request",
+    "tokens_revoke_all",
+    "user_create",
+    "user_delete",
+    "user_reactivate",
+    "user_suspend",
+    "user_update",
+]
 
 USER_AUDIT_FIELDS = ("email", "username", "first_name", "last_name", "role", "tier", "is_active")
 
@@ -84,8 +112,9 @@ def user_create(
     tier: str = User.Tier.FREE,
     acting_user: User | None = None,
 ) -> User:
-    """Create a user (and, through `user_created`, their credit account); the welcome email
-    leaves after commit. Staff may create admins; signup may not (checked by the caller)."""
+    """Create a user (and, through `user_created`, their credit account) and welcome them
+    (in-app entry now, email after commit). Staff may create admins; signup may not
+    (checked by the caller)."""
     email = User.objects.normalize_email(email).lower()
     _check_unique(email=email, username=username)
     user = User(
@@ -113,9 +142,7 @@ def user_create(
     signals.user_created.send(sender=User, user=user)
     if acting_user is not None:
         audit_record(actor=acting_user, action="user.create", target=user, after=_snapshot(user))
-    from accounts.tasks import send_welcome_email
-
-    transaction.on_commit(lambda: send_welcome_email.delay(user.pk))
+    notify(user=user, type=Notification.Type.WELCOME)
     return user
 
 

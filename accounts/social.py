@@ -25,7 +25,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils.crypto import get_random_string
 
 from accounts import services, signals
-from accounts.models import User
+from accounts.models import Notification, User
 from accounts.tokens import token_pair_for
 
 SUSPENDED_CODE = "account_suspended"
@@ -129,9 +129,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def save_user(self, request: HttpRequest, sociallogin: Any, form: Any = None) -> Any:
         user = super().save_user(request, sociallogin, form)
         signals.user_created.send(sender=User, user=user)
-        from accounts.tasks import send_welcome_email
-
-        transaction.on_commit(lambda: send_welcome_email.delay(user.pk))
+        services.notify(user=user, type=Notification.Type.WELCOME)
         return user
 
 

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
+from accounts import notifications
 from accounts.models import User
 
 
@@ -17,15 +18,17 @@ def _send(user: User, template: str, context: dict) -> None:
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, max_retries=5)
-def send_welcome_email(user_id: int) -> None:
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is not None:
-        _send(user, "welcome", {})
-
-
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, max_retries=5)
 def send_password_reset_email(user_id: int, uid: str, token: str) -> None:
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is not None:
         link = f"{settings.FRONTEND_URL}/password/reset/confirm?uid={uid}&token={token}"
         _send(user, "password_reset", {"link": link, "uid": uid, "token": token})
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, max_retries=5)
+def send_notification_email(user_id: int, notification_type: str, data: dict) -> None:
+    """The email channel of `notifications.notify`. Mail-server errors (smtplib's are
+    OSErrors) retry with backoff; a user no longer active gets nothing."""
+    notifications.notification_email_send(
+        user_id=user_id, notification_type=notification_type, data=data
+    )

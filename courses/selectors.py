@@ -19,6 +19,7 @@ __all__ = [
     "CourseAccess",
     "Enrollment",
     "course_access",
+    "course_count_published",
     "course_get",
     "course_get_by_code",
     "course_get_by_playlist",
@@ -73,6 +74,11 @@ def course_list(*, user: User) -> QuerySet[Course]:
 def course_get_visible(*, user: User, course_id: int) -> Course | None:
     """One visible course with the same annotations as `course_list`, or None."""
     return course_list(user=user).filter(pk=course_id).first()
+
+
+def course_count_published() -> int:
+    """How many courses are published (the platform's public course count)."""
+    return Course.objects.filter(status=Course.Status.PUBLISHED).count()
 
 
 def course_get(*, course_id: int) -> Course | None:

@@ -1,1 +1,216 @@
-"""mentoring selectors."""
+"""Reads of the mentoring app."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Case, Count, F, IntegerField, Max, Q, QuerySet, When
+from django.utils import timezone
+
+from accounts.models import User
+from config.cache import cached
+from courses import selectors as course_selectors
+from mentoring.availability import Interval, slot_starts, subtract, window_intervals
+from mentoring.models import (
+    AvailabilityWindow,
+    BlockedPeriod,
+    MentorProfile,
+    Message,
+    Review,
+    Session,
+)
+from mentoring.services.sessions import ACTIVE_STATUSES
+
+PLATFORM_STATS_TTL = 5 * 60
+
+
+# --- mentors -----------------------------------------------------------------------------------
+
+
+def mentor_list() -> QuerySet[MentorProfile]:
+    """Profiles of active mentors, with their user and expertise tags."""
+    return (
+        MentorProfile.objects.filter(
+            user__role=User.Role.MENTOR, user__is_active=True, user__deleted_at__isnull=True
+        )
+        .select_related("user")
+        .prefetch_related("expertise")
+    )
+
+
+def mentor_get(*, mentor_id: int) -> MentorProfile | None:
+    """A listed mentor by user id, or None."""
+    return mentor_list().filter(user_id=mentor_id).first()
+
+
+def mentor_is_listed(*, mentor_id: int) -> bool:
+    return mentor_list().filter(user_id=mentor_id).exists()
+
+
+def mentor_profile_get(*, user: User) -> MentorProfile | None:
+    return (
+        MentorProfile.objects.select_related("user")
+        .prefetch_related("expertise")
+        .filter(user_id=user.pk)
+        .first()
+    )
+
+
+def availability_window_list(*, user: User) -> QuerySet[AvailabilityWindow]:
+    return AvailabilityWindow.objects.filter(mentor__user_id=user.pk)
+
+
+def blocked_period_list(*, user: User) -> QuerySet[BlockedPeriod]:
+    return BlockedPeriod.objects.filter(mentor__user_id=user.pk)
+
+
+def mentor_free_slots(
+    *, profile: MentorProfile, now: datetime | None = None, limit: int | None = None
+) -> list[Interval]:
+    """The next free slots of MENTORING_FREE_SLOT_MINUTES within MENTORING_FREE_SLOTS_DAYS:
+    inside the weekly windows (in the mentor's zone), outside blocked periods and the
+    mentor's requested, confirmed or running sessions, on the mentor's local grid of
+    MENTORING_SLOT_STEP_MINUTES. Aware UTC intervals; four queries."""
+    if not profile.is_available:
+        return []
+    now = now or timezone.now()
+    horizon = Interval(now, now + timedelta(days=settings.MENTORING_FREE_SLOTS_DAYS))
+    windows = list(AvailabilityWindow.objects.filter(mentor=profile))
+    available = window_intervals(windows, profile.zone, horizon)
+    blocked = BlockedPeriod.objects.filter(
+        mentor=profile, end_at__gt=horizon.start, start_at__lt=horizon.end
+    ).values_list("start_at", "end_at")
+    busy = Session.objects.filter(
+        mentor_id=profile.user_id,
+        status__in=ACTIVE_STATUSES,
+        ends_at__gt=horizon.start,
+        scheduled_at__lt=horizon.end,
+    ).values_list("scheduled_at", "ends_at")
+    taken = [Interval(start, end) for start, end in [*blocked, *busy]]
+    free = [
+        Interval(max(interval.start, horizon.start), min(interval.end, horizon.end))
+        for interval in subtract(available, taken)
+    ]
+    duration = timedelta(minutes=settings.MENTORING_FREE_SLOT_MINUTES)
+    starts = slot_starts(
+        free,
+        profile.zone,
+        duration=duration,
+        step=timedelta(minutes=settings.MENTORING_SLOT_STEP_MINUTES),
+        not_before=now,
+        limit=limit or settings.MENTORING_FREE_SLOTS_COUNT,
+    )
+    return [Interval(start, start + duration) for start in starts]
+
+
+def review_list(*, mentor_id: int) -> QuerySet[Review]:
+    return Review.objects.filter(mentor_id=mentor_id).select_related("student")
+
+
+# --- sessions ----------------------------------------------------------------------------------
+
+
+def session_list(*, user: User) -> QuerySet[Session]:
+    """The user's sessions, as student or as mentor, with both users and the review."""
+    return Session.objects.filter(Q(student_id=user.pk) | Q(mentor_id=user.pk)).select_related(
+        "student", "mentor", "review"
+    )
+
+
+def session_visible_queryset(*, user: User) -> QuerySet[Session]:
+    """The sessions the user may see one by one: their own; staff see all."""
+    if user.is_staff:
+        return Session.objects.select_related("student", "mentor", "review")
+    return session_list(user=user)
+
+
+# --- messages ----------------------------------------------------------------------------------
+
+
+def thread_list(*, user: User) -> QuerySet[Any]:
+    """One row per counterpart the user exchanged messages with, most recent first:
+    `counterpart_id`, `last_message_id` and `unread_count` (messages to the user not read),
+    in one grouped query. Pair with `thread_last_messages` for the page shown."""
+    counterpart = Case(
+        When(sender_id=user.pk, then=F("recipient_id")),
+        default=F("sender_id"),
+        output_field=IntegerField(),
+    )
+    return (
+        Message.objects.filter(Q(sender_id=user.pk) | Q(recipient_id=user.pk))
+        .annotate(counterpart_id=counterpart)
+        .values("counterpart_id")
+        .annotate(
+            last_message_id=Max("id"),
+            unread_count=Count("id", filter=Q(recipient_id=user.pk, read_at__isnull=True)),
+        )
+        .order_by("-last_message_id")
+    )
+
+
+def thread_last_messages(*, message_ids: list[int]) -> dict[int, Message]:
+    """The given messages with sender and recipient, by id, in one query."""
+    messages = Message.objects.filter(pk__in=message_ids).select_related("sender", "recipient")
+    return {message.pk: message for message in messages}
+
+
+def thread_messages(*, user: User, counterpart_id: int) -> QuerySet[Message]:
+    """Every message between the user and the counterpart, newest first."""
+    return Message.objects.filter(
+        Q(sender_id=user.pk, recipient_id=counterpart_id)
+        | Q(sender_id=counterpart_id, recipient_id=user.pk)
+    ).order_by("-created_at", "-id")
+
+
+def counterpart_get(*, user_id: int) -> User | None:
+    """A user someone may have a thread with (deleted users' threads stay readable)."""
+    return User.objects.filter(pk=user_id).first()
+
+
+# --- stats -------------------------------------------------------------------------------------
+
+
+@cached(PLATFORM_STATS_TTL, "mentoring:platform-stats")
+def platform_stats() -> dict[str, Any]:
+    """Public platform figures, cached for five minutes. Users are active accounts;
+    sessions are completed sessions; courses are published courses."""
+    users = User.objects.filter(is_active=True, deleted_at__isnull=True).aggregate(
+        total=Count("id"),
+        mentors=Count("id", filter=Q(role=User.Role.MENTOR)),
+        students=Count("id", filter=Q(role=User.Role.STUDENT)),
+    )
+    return {
+        "total_users": users["total"],
+        "total_mentors": users["mentors"],
+        "total_students": users["students"],
+        "total_sessions": Session.objects.filter(status=Session.Status.COMPLETED).count(),
+        "total_courses": course_selectors.course_count_published(),
+        "platform_name": settings.PLATFORM_NAME,
+        "version": settings.VERSION,
+    }
+
+
+def user_stats(*, user: User) -> dict[str, Any]:
+    """The caller's figures; `mentor_stats` for mentors only (all their sessions, the
+    completed ones, their rating and review count)."""
+    mentor_stats = None
+    if user.role == User.Role.MENTOR:
+        totals = Session.objects.filter(mentor_id=user.pk).aggregate(
+            total=Count("id"), completed=Count("id", filter=Q(status=Session.Status.COMPLETED))
+        )
+        profile = MentorProfile.objects.filter(user_id=user.pk).values(
+            "rating", "review_count"
+        ).first() or {"rating": None, "review_count": 0}
+        mentor_stats = {
+            "total_sessions": totals["total"],
+            "completed_sessions": totals["completed"],
+            "rating": profile["rating"],
+            "review_count": profile["review_count"],
+        }
+    return {
+        "user_id": user.pk,
+        "email": user.email,
+        "role": user.role,
+        "created_at": user.date_joined,
+        "mentor_stats": mentor_stats,
+    }

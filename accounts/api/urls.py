@@ -3,10 +3,11 @@ from allauth.socialaccount.providers.google import views as google_views
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from accounts.api import social, views
+from accounts.api import notifications, social, views
 
 router = SimpleRouter(trailing_slash=False)
 router.register("users", views.UserViewSet, basename="user")
+router.register("notifications", notifications.NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("auth/signup", views.SignupView.as_view(), name="auth-signup"),
@@ -26,5 +27,10 @@ urlpatterns = [
     # to register with Google and GitHub); allauth finds them by these names.
     path("auth/providers/google/callback", google_views.oauth2_callback, name="google_callback"),
     path("auth/providers/github/callback", github_views.oauth2_callback, name="github_callback"),
+    path(
+        "notifications/preferences",
+        notifications.NotificationPreferencesView.as_view(),
+        name="notification-preferences",
+    ),
     path("", include(router.urls)),
 ]

@@ -71,7 +71,25 @@ def add_error_responses(result: dict[str, Any], generator: Any, **kwargs: Any) -
             for status_code, response in responses.items():
                 if status_code.startswith(("4", "5")):
                     response["content"] = {"application/json": {"schema": ref}}
+    _local_times_as_patterns(result)
     return result
+
+
+TIME_PATTERN = r"^\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$"
+
+
+def _local_times_as_patterns(node: Any) -> None:
+    """DRF writes wall-clock times ("09:30:00", in a stated time zone) while OpenAPI's
+    `format: time` means RFC 3339's full-time with an offset; describe them as they are."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and node.get("format") == "time":
+            del node["format"]
+            node["pattern"] = TIME_PATTERN
+        for value in node.values():
+            _local_times_as_patterns(value)
+    elif isinstance(node, list):
+        for value in node:
+            _local_times_as_patterns(value)
 
 
 class NoAuthenticationScheme(OpenApiAuthenticationExtension):

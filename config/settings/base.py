@@ -361,3 +361,44 @@ _enum_names.update(
         "PlaylistImportStatusEnum": "videos.models.PlaylistImport.Status",
     }
 )
+
+# --- mentoring and notifications -----------------------------------------------------------
+# Notification channels of a user who has not chosen, for every type; per-type overrides
+# (e.g. {"new_message": {"email": False}}) in NOTIFICATION_TYPE_CHANNELS.
+NOTIFICATION_DEFAULT_CHANNELS = {
+    "email": env.bool("NOTIFICATION_DEFAULT_EMAIL", default=True),
+    "in_app": env.bool("NOTIFICATION_DEFAULT_IN_APP", default=True),
+}
+NOTIFICATION_TYPE_CHANNELS: dict[str, dict[str, bool]] = {}
+# A student cancelling less than this many hours before the start pays this share of the
+# price (rounded half up) to the mentor; the rest of the hold is released.
+MENTORING_LATE_CANCEL_WINDOW_HOURS = env.int("MENTORING_LATE_CANCEL_WINDOW_HOURS", default=24)
+MENTORING_LATE_CANCEL_CAPTURE_SHARE = env.float("MENTORING_LATE_CANCEL_CAPTURE_SHARE", default=0.5)
+# A no-show marked by the mentor: "capture" pays the mentor the price, "release" returns it.
+MENTORING_NO_SHOW_POLICY = env.str("MENTORING_NO_SHOW_POLICY", default="capture")
+MENTORING_MESSAGE_MAX_LENGTH = env.int("MENTORING_MESSAGE_MAX_LENGTH", default=5000)
+# The rate of a mentor profile created on first visit, in credits per hour.
+MENTORING_DEFAULT_HOURLY_RATE_CREDITS = env.int("MENTORING_DEFAULT_HOURLY_RATE_CREDITS", default=10)
+# Free slots shown on a mentor's page: how many, how far ahead, their length and their grid.
+MENTORING_FREE_SLOTS_COUNT = env.int("MENTORING_FREE_SLOTS_COUNT", default=10)
+MENTORING_FREE_SLOTS_DAYS = env.int("MENTORING_FREE_SLOTS_DAYS", default=14)
+MENTORING_FREE_SLOT_MINUTES = env.int("MENTORING_FREE_SLOT_MINUTES", default=60)
+MENTORING_SLOT_STEP_MINUTES = env.int("MENTORING_SLOT_STEP_MINUTES", default=30)
+# How long before the scheduled time a mentor may start a confirmed session.
+MENTORING_START_EARLY_MINUTES = env.int("MENTORING_START_EARLY_MINUTES", default=10)
+CELERY_BEAT_SCHEDULE["mentoring-session-reminders"] = {
+    # Every minute.
+    "task": "mentoring.tasks.send_session_reminders",
+    "schedule": crontab(minute="*"),
+}
+CELERY_BEAT_SCHEDULE["mentoring-expire-requests"] = {
+    # Every five minutes.
+    "task": "mentoring.tasks.expire_session_requests",
+    "schedule": crontab(minute="*/5"),
+}
+_enum_names.update(
+    {
+        "NotificationTypeEnum": "accounts.models.Notification.Type",
+        "SessionStatusEnum": "mentoring.models.Session.Status",
+    }
+)

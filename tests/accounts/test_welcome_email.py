@@ -1,4 +1,5 @@
-"""The welcome email leaves after the transaction commits, through the Celery task."""
+"""The welcome goes through `notify`: an in-app entry in the creating transaction, and the
+email after it commits, through the notification email task."""
 
 import smtplib
 
@@ -7,7 +8,8 @@ from celery.exceptions import Retry
 from django.core import mail
 from django.db import transaction
 
-from accounts import tasks
+from accounts import notifications, tasks
+from accounts.models import Notification
 from accounts.services import user_create
 from tests.accounts.factories import PASSWORD, StudentFactory
 
@@ -27,9 +29,11 @@ def test_welcome_email_waits_for_commit_and_goes_through_the_task(
     monkeypatch, django_capture_on_commit_callbacks
 ):
     queued = []
-    real_delay = tasks.send_welcome_email.delay
+    real_delay = tasks.send_notification_email.delay
     monkeypatch.setattr(
-        tasks.send_welcome_email, "delay", lambda *args: queued.append(args) or real_delay(*args)
+        tasks.send_notification_email,
+        "delay",
+        lambda *args: queued.append(args) or real_delay(*args),
     )
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -37,10 +41,13 @@ def test_welcome_email_waits_for_commit_and_goes_through_the_task(
 
     assert len(callbacks) == 1
     assert (queued, mail.outbox) == ([], [])
+    entry = Notification.objects.get(user=user)
+    assert (entry.type, entry.title, entry.read_at) == ("welcome", "Welcome to Lectern", None)
+    assert entry.body == "Welcome to Lectern. Your account (wel@example.com) is ready."
 
     callbacks[0]()
 
-    assert queued == [(user.pk,)]
+    assert queued == [(user.pk, "welcome", {})]
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert (message.to, message.subject) == (["wel@example.com"], "Welcome to Lectern")
@@ -60,13 +67,14 @@ def test_no_welcome_email_when_the_transaction_rolls_back(django_capture_on_comm
 
     assert callbacks == []
     assert mail.outbox == []
+    assert not Notification.objects.exists()
 
 
 def test_task_skips_inactive_and_unknown_users():
     inactive = StudentFactory(is_active=False)
 
-    tasks.send_welcome_email.delay(inactive.pk)
-    tasks.send_welcome_email.delay(inactive.pk + 1000)
+    tasks.send_notification_email.delay(inactive.pk, "welcome", {})
+    tasks.send_notification_email.delay(inactive.pk + 1000, "welcome", {})
 
     assert mail.outbox == []
 
@@ -77,9 +85,9 @@ def test_task_asks_for_a_retry_when_the_mail_server_fails(monkeypatch):
     def failing_send_mail(*args, **kwargs):
         raise smtplib.SMTPServerDisconnected("connection lost")
 
-    monkeypatch.setattr(tasks, "send_mail", failing_send_mail)
+    monkeypatch.setattr(notifications, "send_mail", failing_send_mail)
 
     with pytest.raises(Retry):
-        tasks.send_welcome_email.delay(user.pk)
+        tasks.send_notification_email.delay(user.pk, "welcome", {})
 
     assert mail.outbox == []

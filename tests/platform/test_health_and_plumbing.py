@@ -158,3 +158,10 @@ def test_production_settings_pass_check_deploy():
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
+
+
+def test_wall_clock_times_are_documented_as_patterns(api_client):
+    schema = api_client.get("/api/v1/schema/?format=json").json()
+    availability = schema["components"]["schemas"]["AvailabilityWindow"]["properties"]
+    assert "format" not in availability["start_time"]
+    assert availability["start_time"]["pattern"].startswith("^\\d{2}:\\d{2}")
