@@ -121,9 +121,12 @@ def test_a_repeated_deduction_key_applies_once(account_with_100):
         10, lambda i: services.deduct_credits(user=user, amount=30, idempotency_key="job:1")
     )
 
+    assert outcome(results) == {"CreditTransaction": 10}
     assert len({result.pk for result in results}) == 1
     account_with_100.refresh_from_db()
-    assert account_with_100.available == 70
+    assert (account_with_100.available, account_with_100.held) == (70, 0)
+    usage = CreditTransaction.objects.filter(account=account_with_100, kind="usage")
+    assert list(usage.values_list("pk", "idempotency_key")) == [(results[0].pk, "job:1")]
 
 
 def test_opposite_transfers_do_not_deadlock():
