@@ -193,3 +193,21 @@ class CreditTransaction(models.Model):
     @property
     def available_delta(self) -> int:
         return self.allowance_delta + self.purchased_delta
+
+
+class ProcessedPaymentEvent(models.Model):
+    """A payment provider event that credited an account. `event_id` is unique across all
+    accounts (idempotency keys are only unique per account): an event is credited once, to
+    one account, whatever user id a later delivery names."""
+
+    event_id = models.CharField(max_length=200, unique=True)
+    transaction = models.OneToOneField(
+        CreditTransaction, on_delete=models.PROTECT, related_name="payment_event"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"payment event {self.event_id}"

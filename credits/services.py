@@ -36,7 +36,7 @@ from config.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
-from credits.models import CreditAccount, CreditHold, CreditTransaction
+from credits.models import CreditAccount, CreditHold, CreditTransaction, ProcessedPaymentEvent
 
 logger = logging.getLogger(__name__)
 
@@ -698,11 +698,17 @@ def payment_signature_verify(*, body: bytes, signature: str | None) -> None:
         raise ValidationFailed("Invalid or missing signature.", code="invalid_signature")
 
 
+@transaction.atomic
 def payment_event_apply(
     *, event_id: str, event_type: str, user_id: int, credits: int, amount_cents: int
 ) -> CreditTransaction | None:
     """Credit a verified `payment.succeeded` event once per event id, however often the
-    provider delivers it (key `payment:<event id>`). Other event types are ignored."""
+    provider delivers it (key `payment:<event id>`). Other event types are ignored.
+
+    The event id is recorded in `ProcessedPaymentEvent` (unique across accounts) in the
+    same transaction: a delivery naming another user than the first is a Conflict
+    `payment_event_already_applied` and changes nothing. Concurrent deliveries to two
+    accounts meet on the unique index; the one that loses is rolled back."""
     if event_type != PAYMENT_SUCCEEDED:
         return None
     user = User.objects.filter(pk=user_id).first()
@@ -710,7 +716,7 @@ def payment_event_apply(
         raise ValidationFailed(
             "Invalid input: data.user_id.", errors={"data.user_id": ["Unknown user."]}
         )
-    return add_credits(
+    txn = add_credits(
         user=user,
         amount=credits,
         kind=Kind.PURCHASE,
@@ -718,6 +724,15 @@ def payment_event_apply(
         reference=f"payment:{event_id}",
         idempotency_key=f"payment:{event_id}",
     )
+    event, _ = ProcessedPaymentEvent.objects.get_or_create(
+        event_id=event_id, defaults={"transaction": txn}
+    )
+    if event.transaction_id != txn.pk:
+        raise Conflict(
+            f"Payment event {event_id} was already credited to another account.",
+            code="payment_event_already_applied",
+        )
+    return txn
 
 
 # --- monthly reset --------------------------------------------------------------------------

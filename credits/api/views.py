@@ -216,13 +216,17 @@ class UserTransactionListView(TransactionListBase):
     responses={
         200: s.WebhookResultSerializer,
         400: error_response("Bad or missing signature, or invalid event."),
+        409: error_response(
+            "The event id was already credited to another account, or with other credits."
+        ),
         503: error_response("The webhook secret is not configured."),
     },
 )
 class PaymentWebhookView(APIView):
     """The payment provider's events, authenticated by `X-Signature`: the hex HMAC-SHA256
     of the raw body with PAYMENT_WEBHOOK_SECRET. `payment.succeeded` credits the user once
-    per event id; other types are acknowledged and ignored."""
+    per event id, across all accounts (the same id naming another user is a 409); other
+    types are acknowledged and ignored."""
 
     permission_classes = [AllowAny]
     authentication_classes = [NoAuthentication]
