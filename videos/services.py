@@ -3,6 +3,7 @@
 Positions are 0-based and kept dense: inserting, moving or removing a video shifts the
 others, under the course row lock (`courses.services.course_lock`)."""
 
+import hashlib
 import logging
 from datetime import timedelta
 from typing import Any
@@ -45,6 +46,7 @@ IMPORT_SYNC_FIELDS = [
     "updated_at",
 ]
 BULK_BATCH_SIZE = 100
+COURSE_CODE_MAX_LENGTH = 64  # courses.models.Course.code
 
 
 def _snapshot(video: Video) -> dict[str, Any]:
@@ -301,6 +303,18 @@ def playlist_import_run(
     return record
 
 
+def playlist_course_code(playlist_id: str, *, suffix: str = "") -> str:
+    """The code of a course made from a playlist: `YT-<playlist id><suffix>`. When that is
+    longer than a course code may be, the id is cut short and followed by 8 hex digits of
+    its SHA-256, so that different long ids still get different codes."""
+    code = f"YT-{playlist_id}{suffix}"
+    if len(code) <= COURSE_CODE_MAX_LENGTH:
+        return code
+    digest = hashlib.sha256(playlist_id.encode()).hexdigest()[:8]
+    kept = COURSE_CODE_MAX_LENGTH - len("YT-") - len(digest) - 1 - len(suffix)
+    return f"YT-{playlist_id[:kept]}-{digest}{suffix}"
+
+
 def _resolve_course(*, record: PlaylistImport, info: youtube.PlaylistInfo) -> Any:
     """The course to fill, locked: the one given, the one already mirroring the playlist,
     or a new draft course made from the playlist's title and description."""
@@ -318,9 +332,9 @@ def _resolve_course(*, record: PlaylistImport, info: youtube.PlaylistInfo) -> An
                 "Only the instructor or staff may fill this course.", code="not_course_manager"
             )
         return course_services.course_attach_playlist(course=course, playlist_id=record.playlist_id)
-    code = f"YT-{record.playlist_id}"
+    code = playlist_course_code(record.playlist_id)
     if course_selectors.course_get_by_code(code=code) is not None:
-        code = f"{code}-{record.pk}"
+        code = playlist_course_code(record.playlist_id, suffix=f"-{record.pk}")
     course = course_services.course_create(
         acting_user=requested_by,
         code=code,

@@ -134,6 +134,36 @@ def test_import_into_a_given_course_attaches_the_playlist(youtube_responses, men
     assert Course.objects.count() == 1
 
 
+@pytest.mark.parametrize(
+    ("playlist_id", "code"),
+    [
+        ("PL" + "a" * 59, "YT-PL" + "a" * 59),
+        ("PL" + "a" * 60, "YT-PL" + "a" * 50 + "-3f7c48c3"),
+        ("OLAK5uy_" + "b" * 56, "YT-OLAK5uy_" + "b" * 44 + "-9e0c8a17"),
+    ],
+    ids=["61-fits-as-is", "62-cut-and-hashed", "64-cut-and-hashed"],
+)
+def test_a_course_made_from_a_long_playlist_id_gets_a_code_that_fits(
+    youtube_responses, mentor, playlist_id, code
+):
+    youtube_responses(*SMALL_IMPORT)
+    record = services.playlist_import_run(import_id=new_import(mentor, playlist_id=playlist_id).pk)
+    assert (record.status, record.error) == (PlaylistImport.Status.SUCCEEDED, "")
+    course = Course.objects.get(playlist_id=playlist_id)
+    assert (course.code, len(course.code) <= 64) == (code, True)
+
+
+def test_a_taken_code_gets_the_import_number_and_still_fits(youtube_responses, mentor):
+    playlist_id = "PL" + "a" * 60
+    CourseFactory(code=services.playlist_course_code(playlist_id))
+    youtube_responses(*SMALL_IMPORT)
+    record = services.playlist_import_run(import_id=new_import(mentor, playlist_id=playlist_id).pk)
+    assert record.status == PlaylistImport.Status.SUCCEEDED
+    code = Course.objects.get(playlist_id=playlist_id).code
+    assert code == f"YT-PL{'a' * (49 - len(str(record.pk)))}-3f7c48c3-{record.pk}"
+    assert len(code) == 64
+
+
 def test_importing_a_200_video_playlist_makes_a_bounded_number_of_queries(
     youtube_responses, mentor, django_assert_max_num_queries
 ):
