@@ -6,8 +6,8 @@ from googleapiclient.http import HttpMockSequence
 
 from courses.models import Course
 from tests.videos.conftest import SMALL_PLAYLIST, recorded
-from videos.models import PlaylistImport
 from videos import youtube
+from videos.models import PlaylistImport
 
 
 def query(uri: str) -> dict[str, list[str]]:
