@@ -166,13 +166,19 @@ def course_create(
 @transaction.atomic
 def course_update(*, course: Course, acting_user: User, data: dict[str, Any]) -> Course:
     """Change the fields in `data` (see UPDATABLE_FIELDS). The context has its own service;
-    the code stays unique; only staff hand a course to another instructor."""
+    the code stays unique; only staff hand a course to another instructor.
+
+    `course` may be stale (read before a concurrent context update or playlist attach): the
+    row is locked and re-read first, and only the fields in `data` are written, so changes
+    made meanwhile to other fields are kept. `course` is refreshed in place."""
     unknown = set(data) - UPDATABLE_FIELDS
     if unknown:
         raise ValidationFailed(
             "Invalid input: " + ", ".join(sorted(unknown)) + ".",
             errors={name: ["This field cannot be changed here."] for name in sorted(unknown)},
         )
+    course_lock(course_id=course.pk)
+    course.refresh_from_db()
     before = _snapshot(course)
     if "code" in data and data["code"] != course.code:
         _check_code(data["code"], exclude_pk=course.pk)
@@ -186,7 +192,7 @@ def course_update(*, course: Course, acting_user: User, data: dict[str, Any]) ->
     for name, value in data.items():
         setattr(course, name, value)
     _full_clean(course)
-    _save_unique(course)
+    _save_unique(course, update_fields=[*sorted(data), "updated_at"])
     audit_record(
         actor=acting_user,
         action="course.update",

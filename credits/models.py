@@ -7,7 +7,12 @@ Invariants (checked by `manage.py check_ledger` and `selectors.ledger_mismatches
 - no balance is ever negative (database check constraints).
 
 Available credits are `allowance + purchased`: a hold moves credits out of those two buckets
-into `held`, so they stop being available until captured (spent) or released (returned)."""
+into `held`, so they stop being available until captured (spent) or released (returned).
+
+Allowance credits belong to a month (`CreditAccount.last_reset_period`). Holds and
+transactions record that month (`allowance_period`); allowance credits taken in a month
+whose allowance was reset since have expired, so a release or refund after the reset does
+not return them to the new allowance. It records them as `expired_allowance` instead."""
 
 from typing import Any
 
@@ -68,7 +73,9 @@ class CreditHold(models.Model):
 
     `allowance_amount` is the part of `amount` taken from the allowance (the rest came from
     purchased credits), so that a capture spends the allowance part first and a release
-    returns each part to the bucket it came from."""
+    returns each part to the bucket it came from. `allowance_period` is the month of the
+    allowance it was taken from: once that allowance is reset, the allowance part expires
+    instead of coming back."""
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -78,6 +85,12 @@ class CreditHold(models.Model):
     account = models.ForeignKey(CreditAccount, on_delete=models.PROTECT, related_name="holds")
     amount = models.IntegerField()
     allowance_amount = models.IntegerField(default=0)
+    allowance_period = models.CharField(
+        max_length=7,
+        blank=True,
+        default="",
+        help_text="The month (YYYY-MM) of the allowance `allowance_amount` was taken from.",
+    )
     captured_amount = models.IntegerField(default=0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     reference = models.CharField(max_length=200, blank=True)
@@ -117,7 +130,14 @@ class CreditTransaction(models.Model):
 
     `balance_after` is the account's available credits (allowance + purchased) right after
     this transaction. `idempotency_key` is unique per account: a service called again with
-    the same key returns the transaction it wrote the first time."""
+    the same key returns the transaction it wrote the first time.
+
+    `allowance_period` is the account's allowance month when it was written (allowance a
+    usage spends belongs to that month). `expired_allowance` counts the allowance credits a
+    release or refund did not return because their month's allowance was reset since: for
+    a release they leave `held` without coming back (held_delta covers them, allowance_delta
+    does not), for a refund they are refunded into nothing. No bucket holds them, so the
+    ledger invariant is unaffected."""
 
     class Kind(models.TextChoices):
         PURCHASE = "purchase", "Purchase"
@@ -138,6 +158,15 @@ class CreditTransaction(models.Model):
     allowance_delta = models.IntegerField(default=0)
     purchased_delta = models.IntegerField(default=0)
     held_delta = models.IntegerField(default=0)
+    expired_allowance = models.PositiveIntegerField(
+        default=0, help_text="Allowance credits not returned: their month's allowance expired."
+    )
+    allowance_period = models.CharField(
+        max_length=7,
+        blank=True,
+        default="",
+        help_text="The account's allowance month (YYYY-MM) when this was written.",
+    )
     balance_after = models.IntegerField()
     reason = models.CharField(max_length=500, blank=True)
     reference = models.CharField(max_length=200, blank=True)
@@ -193,3 +222,21 @@ class CreditTransaction(models.Model):
     @property
     def available_delta(self) -> int:
         return self.allowance_delta + self.purchased_delta
+
+
+class ProcessedPaymentEvent(models.Model):
+    """A payment provider event that credited an account. `event_id` is unique across all
+    accounts (idempotency keys are only unique per account): an event is credited once, to
+    one account, whatever user id a later delivery names."""
+
+    event_id = models.CharField(max_length=200, unique=True)
+    transaction = models.OneToOneField(
+        CreditTransaction, on_delete=models.PROTECT, related_name="payment_event"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"payment event {self.event_id}"

@@ -9,7 +9,16 @@ Every function that moves credits:
 - changes balances only through `_append`, which writes the transaction that explains the
   change, so each balance always equals the sum of its transactions' deltas.
 
-Spending and holds take from the allowance first, then from purchased credits."""
+Spending and holds take from the allowance first, then from purchased credits.
+
+Allowance credits expire with their month. Each hold and transaction records the
+account's allowance month (`allowance_period`, the account's `last_reset_period`) when it
+took credits. A release, the released remainder of a capture, or a refund returns allowance
+credits to the allowance only while that month's allowance is still the account's current
+one; after a monthly reset they are not returned (the new allowance is the tier's, whatever
+was held or spent before). The transaction records them as `expired_allowance` and says so
+in its reason: `held` still drops by the whole hold, `allowance` does not grow, so every
+balance still equals the sum of its deltas."""
 
 import hashlib
 import hmac
@@ -22,7 +31,6 @@ from typing import Any
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, transaction
 from django.db.models import Case, F, Q, Sum, Value, When
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
@@ -36,7 +44,7 @@ from config.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
-from credits.models import CreditAccount, CreditHold, CreditTransaction
+from credits.models import CreditAccount, CreditHold, CreditTransaction, ProcessedPaymentEvent
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +155,7 @@ def account_create(*, user: User) -> CreditAccount:
             balance_after=account.available,
             reason=f"Monthly allowance for {period} ({user.tier})",
             idempotency_key=f"monthly_reset:{period}",
+            allowance_period=period,
         )
     return account
 
@@ -201,7 +210,7 @@ def _validate_key(idempotency_key: str) -> None:
 
 
 def _nominal_amount(txn: CreditTransaction) -> int:
-    return max(abs(txn.available_delta), abs(txn.held_delta))
+    return max(abs(txn.available_delta) + txn.expired_allowance, abs(txn.held_delta))
 
 
 def _replay(
@@ -223,6 +232,19 @@ def _snapshot(account: CreditAccount) -> dict[str, int]:
     return {"allowance": account.allowance, "purchased": account.purchased, "held": account.held}
 
 
+def _allowance_expired(account: CreditAccount, period: str) -> bool:
+    """Whether allowance credits taken in `period` have expired: the account's allowance
+    was reset (to a later month) since. Call under the account lock."""
+    return period != account.last_reset_period
+
+
+def _with_expiry_note(reason: str, expired: int) -> str:
+    if not expired:
+        return reason
+    note = f"{expired} allowance credit(s) expired: their month's allowance was reset since"
+    return f"{reason} ({note})" if reason else note[0].upper() + note[1:]
+
+
 def _split(account: CreditAccount, amount: int) -> tuple[int, int]:
     """(from allowance, from purchased) for spending `amount`: allowance first."""
     if account.available < amount:
@@ -239,14 +261,17 @@ def _append(
     allowance_delta: int = 0,
     purchased_delta: int = 0,
     held_delta: int = 0,
+    expired_allowance: int = 0,
     reason: str = "",
     reference: str = "",
     hold: CreditHold | None = None,
     counterparty: CreditAccount | None = None,
     created_by: User | None = None,
 ) -> CreditTransaction:
-    """Apply the deltas to the locked account and write the transaction that explains them.
-    The only code that changes balances (besides the set-based monthly reset)."""
+    """Apply the deltas to the locked account and write the transaction that explains them,
+    stamped with the account's allowance month. The only code that changes balances
+    (besides the set-based monthly reset). `expired_allowance` changes no balance: it
+    records allowance credits a release or refund did not return."""
     account.allowance += allowance_delta
     account.purchased += purchased_delta
     account.held += held_delta
@@ -257,6 +282,8 @@ def _append(
         allowance_delta=allowance_delta,
         purchased_delta=purchased_delta,
         held_delta=held_delta,
+        expired_allowance=expired_allowance,
+        allowance_period=account.last_reset_period,
         balance_after=account.available,
         reason=reason[:500],
         reference=reference[:200],
@@ -393,7 +420,8 @@ def hold(
     acting_user: User | None = None,
 ) -> CreditHold:
     """Reserve `amount` credits (allowance first) until `capture` or `release`.
-    Raises InsufficientCredits when fewer are available."""
+    Raises InsufficientCredits when fewer are available. The hold records the allowance
+    month its allowance part came from (see `release`)."""
     _validate_amount(amount)
     _validate_key(idempotency_key)
     account = _lock_account(user.pk)
@@ -403,7 +431,11 @@ def hold(
         return existing.hold
     from_allowance, from_purchased = _split(account, amount)
     credit_hold = CreditHold.objects.create(
-        account=account, amount=amount, allowance_amount=from_allowance, reference=reference
+        account=account,
+        amount=amount,
+        allowance_amount=from_allowance,
+        allowance_period=account.last_reset_period,
+        reference=reference,
     )
     _append(
         account=account,
@@ -457,7 +489,9 @@ def capture(
     """Spend `amount` of an open hold (all of it when None); the rest is released.
 
     The captured part spends the hold's allowance part first; a `release` transaction (key
-    `<idempotency_key>:release`) returns the rest to the buckets it came from."""
+    `<idempotency_key>:release`) returns the rest to the buckets it came from, except an
+    allowance part whose month's allowance was reset since: that part has expired and is
+    recorded as `expired_allowance` (see `release`)."""
     _validate_key(idempotency_key)
     account, credit_hold = _lock_hold(hold_id)
     if amount is not None:
@@ -487,14 +521,18 @@ def capture(
     remainder = credit_hold.amount - amount
     if remainder:
         remainder_allowance = credit_hold.allowance_amount - captured_allowance
+        expired = (
+            remainder_allowance if _allowance_expired(account, credit_hold.allowance_period) else 0
+        )
         _append(
             account=account,
             kind=Kind.RELEASE,
             idempotency_key=f"{idempotency_key}:release",
             held_delta=-remainder,
-            allowance_delta=remainder_allowance,
+            allowance_delta=remainder_allowance - expired,
             purchased_delta=remainder - remainder_allowance,
-            reason=reason or "Uncaptured part of the hold",
+            expired_allowance=expired,
+            reason=_with_expiry_note(reason or "Uncaptured part of the hold", expired),
             reference=credit_hold.reference,
             hold=credit_hold,
             created_by=acting_user,
@@ -512,8 +550,12 @@ def release(
 ) -> CreditHold:
     """Return an open hold's credits to the buckets they came from.
 
-    Allowance credits come back to the allowance even if a monthly reset happened while
-    they were held: nothing reserved is lost."""
+    Purchased credits always come back. The allowance part comes back only if the hold's
+    allowance month is still the account's: after a monthly reset it has expired, as it
+    would have had it never been held (a free user holding their 3 January credits gets 3
+    in February, not 6). The release then still takes the whole hold out of `held` but
+    returns nothing to the allowance, recording the expired part as `expired_allowance`
+    with a note in the reason."""
     _validate_key(idempotency_key)
     account, credit_hold = _lock_hold(hold_id)
     existing = _replay(account, idempotency_key, kind=Kind.RELEASE, amount=None)
@@ -521,14 +563,20 @@ def release(
         _ensure_same_hold(existing, credit_hold)
         return credit_hold
     _ensure_open(credit_hold)
+    expired = (
+        credit_hold.allowance_amount
+        if _allowance_expired(account, credit_hold.allowance_period)
+        else 0
+    )
     _append(
         account=account,
         kind=Kind.RELEASE,
         idempotency_key=idempotency_key,
         held_delta=-credit_hold.amount,
-        allowance_delta=credit_hold.allowance_amount,
+        allowance_delta=credit_hold.allowance_amount - expired,
         purchased_delta=credit_hold.amount - credit_hold.allowance_amount,
-        reason=reason,
+        expired_allowance=expired,
+        reason=_with_expiry_note(reason, expired),
         reference=credit_hold.reference,
         hold=credit_hold,
         created_by=acting_user,
@@ -539,31 +587,63 @@ def release(
     return credit_hold
 
 
-def _refundable(account: CreditAccount, reference: str) -> tuple[int, int]:
-    """(allowance, purchased) spent under `reference` (usage and captured holds; not the
-    debit side of a transfer) and not refunded yet."""
-    totals = CreditTransaction.objects.filter(account=account, reference=reference).aggregate(
-        used_allowance=Coalesce(
-            Sum("allowance_delta", filter=Q(kind=Kind.USAGE, counterparty__isnull=True)), 0
-        ),
-        used_purchased=Coalesce(
-            Sum("purchased_delta", filter=Q(kind=Kind.USAGE, counterparty__isnull=True)), 0
-        ),
-        refunded_allowance=Coalesce(Sum("allowance_delta", filter=Q(kind=Kind.REFUND)), 0),
-        refunded_purchased=Coalesce(Sum("purchased_delta", filter=Q(kind=Kind.REFUND)), 0),
+@dataclass(frozen=True)
+class Refundable:
+    """What is left to refund under a reference, by where it would go back to."""
+
+    purchased: int
+    allowance: int  # spent from the account's current month's allowance
+    expired: int  # spent from an earlier month's allowance, reset since
+
+    @property
+    def total(self) -> int:
+        return self.purchased + self.allowance + self.expired
+
+
+def _refundable(account: CreditAccount, reference: str) -> Refundable:
+    """Credits spent under `reference` (usage and captured holds; not the debit side of a
+    transfer) and not refunded yet, split by the bucket a refund returns them to. Call
+    under the account lock."""
+    current = account.last_reset_period
+    spent_purchased = spent_allowance = spent_current = 0
+    refunded_purchased = refunded_allowance = refunded_current = 0
+    rows = (
+        CreditTransaction.objects.filter(account=account, reference=reference)
+        .filter(Q(kind=Kind.USAGE, counterparty__isnull=True) | Q(kind=Kind.REFUND))
+        .values("kind", "allowance_period")
+        .annotate(
+            allowance=Sum("allowance_delta"),
+            purchased=Sum("purchased_delta"),
+            expired=Sum("expired_allowance"),
+        )
+        .order_by()
     )
-    spent_allowance = -totals["used_allowance"]
-    spent_purchased = -totals["used_purchased"]
+    for row in rows:
+        if row["kind"] == Kind.USAGE:
+            spent_purchased -= row["purchased"]
+            spent_allowance -= row["allowance"]
+            if row["allowance_period"] == current:
+                spent_current -= row["allowance"]
+        else:
+            refunded_purchased += row["purchased"]
+            refunded_allowance += row["allowance"] + row["expired"]
+            if row["allowance_period"] == current:
+                refunded_current += row["allowance"]
     captured = CreditHold.objects.filter(
         account=account, reference=reference, status=CreditHold.Status.CAPTURED
-    ).values_list("captured_amount", "allowance_amount")
-    for captured_amount, allowance_amount in captured:
+    ).values_list("captured_amount", "allowance_amount", "allowance_period")
+    for captured_amount, allowance_amount, period in captured:
         from_allowance = min(captured_amount, allowance_amount)
         spent_allowance += from_allowance
         spent_purchased += captured_amount - from_allowance
-    return (
-        spent_allowance - totals["refunded_allowance"],
-        spent_purchased - totals["refunded_purchased"],
+        if period == current:
+            spent_current += from_allowance
+    allowance_left = spent_allowance - refunded_allowance
+    current_left = spent_current - refunded_current
+    return Refundable(
+        purchased=spent_purchased - refunded_purchased,
+        allowance=current_left,
+        expired=allowance_left - current_left,
     )
 
 
@@ -578,8 +658,12 @@ def refund(
     acting_user: User | None = None,
 ) -> CreditTransaction:
     """Give back credits spent under `reference` (by `deduct_credits` or a captured hold),
-    to the buckets they were spent from, purchased credits first. Refunds under one
-    reference never exceed what was spent under it (Conflict `refund_exceeds_spent`)."""
+    to the buckets they were spent from: purchased credits first, then allowance spent in
+    the account's current month, then allowance spent in an earlier month. That last part
+    has expired with its month's allowance: it is not returned but recorded on the refund
+    as `expired_allowance` (so it counts as refunded and the refund's amount is still
+    `amount`). Refunds under one reference never exceed what was spent under it (Conflict
+    `refund_exceeds_spent`)."""
     _validate_amount(amount)
     _validate_key(idempotency_key)
     if not reference:
@@ -590,23 +674,25 @@ def refund(
     existing = _replay(account, idempotency_key, kind=Kind.REFUND, amount=amount)
     if existing is not None:
         return existing
-    refundable_allowance, refundable_purchased = _refundable(account, reference)
-    if amount > refundable_allowance + refundable_purchased:
+    refundable = _refundable(account, reference)
+    if amount > refundable.total:
         raise Conflict(
-            f"Only {refundable_allowance + refundable_purchased} credits spent under "
-            f"{reference!r} can be refunded.",
+            f"Only {refundable.total} credits spent under {reference!r} can be refunded.",
             code="refund_exceeds_spent",
-            refundable=refundable_allowance + refundable_purchased,
+            refundable=refundable.total,
         )
-    to_purchased = min(amount, refundable_purchased)
+    to_purchased = min(amount, refundable.purchased)
+    to_allowance = min(amount - to_purchased, refundable.allowance)
+    expired = amount - to_purchased - to_allowance
     before = _snapshot(account)
     txn = _append(
         account=account,
         kind=Kind.REFUND,
         idempotency_key=idempotency_key,
-        allowance_delta=amount - to_purchased,
+        allowance_delta=to_allowance,
         purchased_delta=to_purchased,
-        reason=reason,
+        expired_allowance=expired,
+        reason=_with_expiry_note(reason, expired),
         reference=reference,
         created_by=acting_user,
     )
@@ -698,11 +784,17 @@ def payment_signature_verify(*, body: bytes, signature: str | None) -> None:
         raise ValidationFailed("Invalid or missing signature.", code="invalid_signature")
 
 
+@transaction.atomic
 def payment_event_apply(
     *, event_id: str, event_type: str, user_id: int, credits: int, amount_cents: int
 ) -> CreditTransaction | None:
     """Credit a verified `payment.succeeded` event once per event id, however often the
-    provider delivers it (key `payment:<event id>`). Other event types are ignored."""
+    provider delivers it (key `payment:<event id>`). Other event types are ignored.
+
+    The event id is recorded in `ProcessedPaymentEvent` (unique across accounts) in the
+    same transaction: a delivery naming another user than the first is a Conflict
+    `payment_event_already_applied` and changes nothing. Concurrent deliveries to two
+    accounts meet on the unique index; the one that loses is rolled back."""
     if event_type != PAYMENT_SUCCEEDED:
         return None
     user = User.objects.filter(pk=user_id).first()
@@ -710,7 +802,7 @@ def payment_event_apply(
         raise ValidationFailed(
             "Invalid input: data.user_id.", errors={"data.user_id": ["Unknown user."]}
         )
-    return add_credits(
+    txn = add_credits(
         user=user,
         amount=credits,
         kind=Kind.PURCHASE,
@@ -718,6 +810,15 @@ def payment_event_apply(
         reference=f"payment:{event_id}",
         idempotency_key=f"payment:{event_id}",
     )
+    event, _ = ProcessedPaymentEvent.objects.get_or_create(
+        event_id=event_id, defaults={"transaction": txn}
+    )
+    if event.transaction_id != txn.pk:
+        raise Conflict(
+            f"Payment event {event_id} was already credited to another account.",
+            code="payment_event_already_applied",
+        )
+    return txn
 
 
 # --- monthly reset --------------------------------------------------------------------------
@@ -778,6 +879,7 @@ def _reset_batch(*, period: str, after_user_id: int, size: int) -> tuple[int, in
                     balance_after=new_allowance + purchased,
                     reason=f"Monthly allowance for {period} ({tier})",
                     idempotency_key=f"monthly_reset:{period}",
+                    allowance_period=period,
                 )
             )
     CreditAccount.objects.filter(pk__in=[row[0] for row in rows]).update(

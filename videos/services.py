@@ -3,8 +3,10 @@
 Positions are 0-based and kept dense: inserting, moving or removing a video shifts the
 others, under the course row lock (`courses.services.course_lock`)."""
 
+import hashlib
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -45,6 +47,7 @@ IMPORT_SYNC_FIELDS = [
     "updated_at",
 ]
 BULK_BATCH_SIZE = 100
+COURSE_CODE_MAX_LENGTH = 64  # courses.models.Course.code
 
 
 def _snapshot(video: Video) -> dict[str, Any]:
@@ -228,14 +231,38 @@ def playlist_import_retry_countdown(attempt: int) -> int:
     return int(min(base * 2**attempt, settings.YOUTUBE_IMPORT_RETRY_BACKOFF_MAX))
 
 
+class PlaylistImportRunning(Exception):
+    """The import is running in another worker, or was until that worker died. It can be
+    claimed again in `retry_in` seconds, once it started longer ago than the hard time
+    limit (by then any worker running it has finished or been killed)."""
+
+    def __init__(self, *, retry_in: int):
+        super().__init__(f"The import is running; it can be claimed in {retry_in} s.")
+        self.retry_in = retry_in
+
+
+def _stale_running(now: datetime) -> Q:
+    """Running imports that started longer ago than the hard time limit: no worker can
+    still be running them, so theirs died (lost, or killed at the limit)."""
+    stale_before = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    return Q(status=PlaylistImport.Status.RUNNING) & (
+        Q(started_at__lt=stale_before) | Q(started_at__isnull=True)
+    )
+
+
+def _seconds_until_stale(record: PlaylistImport) -> int:
+    """Whole seconds until `record` matches `_stale_running` (at least 1)."""
+    if record.started_at is None:
+        return 1
+    stale_at = record.started_at + timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    return max(int((stale_at - timezone.now()).total_seconds()) + 1, 1)
+
+
 def _claim(import_id: int) -> bool:
     """Take a queued import (or one whose worker died past the hard time limit) by a
-    conditional update, so that a duplicate delivery of the task does nothing."""
+    conditional update, so that a duplicate delivery of the task does not run it twice."""
     now = timezone.now()
-    stale = now - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
-    claimable = Q(status=PlaylistImport.Status.QUEUED) | Q(
-        status=PlaylistImport.Status.RUNNING, started_at__lt=stale
-    )
+    claimable = Q(status=PlaylistImport.Status.QUEUED) | _stale_running(now)
     return bool(
         PlaylistImport.objects.filter(claimable, pk=import_id).update(
             status=PlaylistImport.Status.RUNNING,
@@ -255,6 +282,51 @@ def playlist_import_fail(*, import_id: int, error: str) -> None:
     ).update(status=PlaylistImport.Status.FAILED, error=error, finished_at=now, updated_at=now)
 
 
+@transaction.atomic
+def playlist_imports_reclaim_stale() -> tuple[int, int]:
+    """Recover imports left running by a worker that died: started longer ago than the hard
+    time limit, so no worker is running them, and after a time-limit kill (acked as
+    failed) no message brings them back. Each is put back in the queue and its task sent
+    again after commit, or failed once it has had YOUTUBE_IMPORT_MAX_RETRIES + 1 attempts
+    (the task's own budget). Returns (requeued, failed).
+
+    Safe to run twice, and alongside the tasks: every row changes by a conditional update,
+    and a task is sent only for a row this call requeued."""
+    from videos.tasks import playlist_import_run_task
+
+    now = timezone.now()
+    max_attempts = settings.YOUTUBE_IMPORT_MAX_RETRIES + 1
+    failed = 0
+    for pk, attempts in (
+        PlaylistImport.objects.filter(_stale_running(now), attempts__gte=max_attempts)
+        .order_by("pk")
+        .values_list("pk", "attempts")
+    ):
+        failed += PlaylistImport.objects.filter(_stale_running(now), pk=pk).update(
+            status=PlaylistImport.Status.FAILED,
+            error=f"The import stopped before it finished {attempts} times (its worker was "
+            "lost or ran out of time); giving up.",
+            finished_at=now,
+            updated_at=now,
+        )
+    requeued = 0
+    for pk in (
+        PlaylistImport.objects.filter(_stale_running(now))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    ):
+        if PlaylistImport.objects.filter(_stale_running(now), pk=pk).update(
+            status=PlaylistImport.Status.QUEUED,
+            error="The worker running the import stopped before it finished; starting it again.",
+            updated_at=now,
+        ):
+            requeued += 1
+            transaction.on_commit(partial(playlist_import_run_task.delay, pk))
+    if requeued or failed:
+        logger.warning("stale playlist imports: %d requeued, %d failed", requeued, failed)
+    return requeued, failed
+
+
 def playlist_import_requeue(*, import_id: int, error: str) -> None:
     """Put a running import back in the queue after a retryable error, saying why."""
     PlaylistImport.objects.filter(pk=import_id, status=PlaylistImport.Status.RUNNING).update(
@@ -269,10 +341,16 @@ def playlist_import_run(
 
     Missing or private playlists and other final refusals fail the import with a readable
     reason. `youtube.YouTubeTransientError` (quota, 5xx, network) is raised for the caller
-    to retry; the import stays running until the caller requeues or fails it. Running an
-    import that is not queued does nothing (a duplicate task)."""
+    to retry; the import stays running until the caller requeues or fails it. Running a
+    finished import does nothing (a duplicate task); running one that another worker is
+    running (or was, until it died) raises `PlaylistImportRunning` saying when to try
+    again. `progress(stage, done, total)` hears "listing", "details" and, after each
+    stored batch is committed, "storing"."""
     if not _claim(import_id):
-        return PlaylistImport.objects.get(pk=import_id)
+        record = PlaylistImport.objects.get(pk=import_id)
+        if record.status == PlaylistImport.Status.RUNNING:
+            raise PlaylistImportRunning(retry_in=_seconds_until_stale(record))
+        return record
     record = PlaylistImport.objects.select_related("requested_by").get(pk=import_id)
 
     def report(stage: str, done: int, total: int) -> None:
@@ -294,11 +372,23 @@ def playlist_import_run(
         record.refresh_from_db()
         return record
     try:
-        _store(record=record, info=info, entries=entries)
+        _store(record=record, info=info, entries=entries, progress=report)
     except DomainError as exc:
         playlist_import_fail(import_id=record.pk, error=exc.message)
     record.refresh_from_db()
     return record
+
+
+def playlist_course_code(playlist_id: str, *, suffix: str = "") -> str:
+    """The code of a course made from a playlist: `YT-<playlist id><suffix>`. When that is
+    longer than a course code may be, the id is cut short and followed by 8 hex digits of
+    its SHA-256, so that different long ids still get different codes."""
+    code = f"YT-{playlist_id}{suffix}"
+    if len(code) <= COURSE_CODE_MAX_LENGTH:
+        return code
+    digest = hashlib.sha256(playlist_id.encode()).hexdigest()[:8]
+    kept = COURSE_CODE_MAX_LENGTH - len("YT-") - len(digest) - 1 - len(suffix)
+    return f"YT-{playlist_id[:kept]}-{digest}{suffix}"
 
 
 def _resolve_course(*, record: PlaylistImport, info: youtube.PlaylistInfo) -> Any:
@@ -318,9 +408,9 @@ def _resolve_course(*, record: PlaylistImport, info: youtube.PlaylistInfo) -> An
                 "Only the instructor or staff may fill this course.", code="not_course_manager"
             )
         return course_services.course_attach_playlist(course=course, playlist_id=record.playlist_id)
-    code = f"YT-{record.playlist_id}"
+    code = playlist_course_code(record.playlist_id)
     if course_selectors.course_get_by_code(code=code) is not None:
-        code = f"{code}-{record.pk}"
+        code = playlist_course_code(record.playlist_id, suffix=f"-{record.pk}")
     course = course_services.course_create(
         acting_user=requested_by,
         code=code,
@@ -332,31 +422,84 @@ def _resolve_course(*, record: PlaylistImport, info: youtube.PlaylistInfo) -> An
     return course_services.course_lock(course_id=course.pk)
 
 
-@transaction.atomic
 def _store(
-    *, record: PlaylistImport, info: youtube.PlaylistInfo, entries: list[youtube.PlaylistEntry]
+    *,
+    record: PlaylistImport,
+    info: youtube.PlaylistInfo,
+    entries: list[youtube.PlaylistEntry],
+    progress: youtube.Progress,
 ) -> None:
-    """Upsert the playlist's videos into the course in a bounded number of queries.
+    """Upsert the playlist's videos into the course, BULK_BATCH_SIZE at a time, each batch
+    in its own transaction under the course lock. After each batch `imported` says how many
+    are stored, so that a poller of the import sees it progress.
 
-    Playlist videos take positions 0..n-1 in playlist order; the course's other videos
-    (added by hand, or gone from the playlist) follow in their previous order. Videos gone
-    from the playlist, deleted or made private are marked unavailable, never deleted, and
-    keep the title and duration last seen."""
-    course = _resolve_course(record=record, info=info)
+    Playlist videos take positions 0..n-1 in playlist order; with the last batch, in its
+    transaction, the course's other videos (added by hand, or gone from the playlist)
+    follow in their previous order and the import succeeds. Until then a reader may see
+    the new and the old order mixed. Videos gone from the playlist, deleted or made private
+    are marked unavailable, never deleted, and keep the title and duration last seen.
+    A run that stops half-way leaves the batches stored so far; running the import again
+    completes it."""
+    batches = [
+        entries[start : start + BULK_BATCH_SIZE]
+        for start in range(0, len(entries), BULK_BATCH_SIZE)
+    ] or [[]]
+    course_id: int | None = None
+    stored = 0
+    for index, batch in enumerate(batches):
+        last = index == len(batches) - 1
+        course_id = _store_batch(
+            record=record,
+            info=info,
+            course_id=course_id,
+            batch=batch,
+            first_position=stored,
+            playlist=entries if last else None,
+        )
+        stored += len(batch)
+        progress("storing", stored, len(entries))
+
+
+def _sync(video: Video, now: datetime, changed: list[Video], **values: Any) -> None:
+    """Set `values` on `video`; if any differs, stamp it and add it to `changed`."""
+    differs = any(getattr(video, name) != value for name, value in values.items())
+    for name, value in values.items():
+        setattr(video, name, value)
+    if differs:
+        video.updated_at = now
+        changed.append(video)
+
+
+@transaction.atomic
+def _store_batch(
+    *,
+    record: PlaylistImport,
+    info: youtube.PlaylistInfo,
+    course_id: int | None,
+    batch: list[youtube.PlaylistEntry],
+    first_position: int,
+    playlist: list[youtube.PlaylistEntry] | None,
+) -> int:
+    """Store one batch of playlist entries from `first_position` on, in a bounded number of
+    queries; `playlist` (all entries) is given with the last batch, which also places the
+    course's other videos and finishes the import. Returns the course id."""
+    if course_id is None:
+        course = _resolve_course(record=record, info=info)
+    else:
+        course = course_services.course_lock(course_id=course_id)
     now = timezone.now()
-    existing = {video.youtube_id: video for video in Video.objects.filter(course=course)}
+    if playlist is None:
+        existing = {
+            video.youtube_id: video
+            for video in Video.objects.filter(
+                course=course, youtube_id__in=[entry.youtube_id for entry in batch]
+            )
+        }
+    else:
+        existing = {video.youtube_id: video for video in Video.objects.filter(course=course)}
     to_create: list[Video] = []
     to_update: list[Video] = []
-
-    def sync(video: Video, **values: Any) -> None:
-        changed = any(getattr(video, name) != value for name, value in values.items())
-        for name, value in values.items():
-            setattr(video, name, value)
-        if changed:
-            video.updated_at = now
-            to_update.append(video)
-
-    for position, entry in enumerate(entries):
+    for position, entry in enumerate(batch, start=first_position):
         values = {
             "title": entry.title[:300],
             "description": entry.description,
@@ -371,32 +514,44 @@ def _store(
         if video is None:
             to_create.append(Video(course=course, youtube_id=entry.youtube_id, **values))
         elif entry.is_available:
-            sync(video, **values)
+            _sync(video, now, to_update, **values)
         else:
             # YouTube shows "Deleted video"/"Private video" and no duration: keep what we knew.
-            sync(video, position=position, is_available=False, is_from_playlist=True)
-    remaining = sorted(existing.values(), key=lambda video: (video.position, video.pk))
-    for offset, video in enumerate(remaining):
-        sync(
-            video,
-            position=len(entries) + offset,
-            is_available=video.is_available and not video.is_from_playlist,
+            _sync(
+                video, now, to_update, position=position, is_available=False, is_from_playlist=True
+            )
+    if playlist is not None:
+        in_playlist = {entry.youtube_id for entry in playlist}
+        remaining = sorted(
+            (video for video in existing.values() if video.youtube_id not in in_playlist),
+            key=lambda video: (video.position, video.pk),
         )
+        for offset, video in enumerate(remaining):
+            _sync(
+                video,
+                now,
+                to_update,
+                position=len(playlist) + offset,
+                is_available=video.is_available and not video.is_from_playlist,
+            )
     Video.objects.bulk_create(to_create, batch_size=BULK_BATCH_SIZE)
     Video.objects.bulk_update(to_update, IMPORT_SYNC_FIELDS, batch_size=BULK_BATCH_SIZE)
+    stored = first_position + len(batch)
+    if playlist is None:
+        PlaylistImport.objects.filter(pk=record.pk).update(
+            course=course, imported=stored, updated_at=now
+        )
+        return int(course.pk)
     PlaylistImport.objects.filter(pk=record.pk).update(
         course=course,
         status=PlaylistImport.Status.SUCCEEDED,
-        imported=len(entries),
-        total=len(entries),
+        imported=stored,
+        total=stored,
         error="",
         finished_at=now,
         updated_at=now,
     )
     logger.info(
-        "playlist %s imported into course %s: %d created, %d updated",
-        record.playlist_id,
-        course.pk,
-        len(to_create),
-        len(to_update),
+        "playlist %s imported into course %s: %d videos", record.playlist_id, course.pk, stored
     )
+    return int(course.pk)

@@ -16,9 +16,14 @@ def playlist_import_run_task(self, import_id: int) -> None:  # type: ignore[no-u
     """Run one playlist import. Quota, 5xx and network errors are retried with exponential
     backoff (YOUTUBE_IMPORT_RETRY_BACKOFF doubling, capped) up to
     YOUTUBE_IMPORT_MAX_RETRIES times, then the import is failed with the last reason.
-    Safe to run twice: a finished or running import is not claimed again."""
+    Safe to run twice: a finished import is not run again. An import found running (a
+    message redelivered after its worker died, or a duplicate) is retried when it could
+    be claimed again, past the hard time limit, rather than dropped: if its worker died,
+    nothing else would finish it. That wait counts as one retry."""
     try:
         services.playlist_import_run(import_id=import_id)
+    except services.PlaylistImportRunning as exc:
+        raise self.retry(exc=exc, countdown=exc.retry_in) from exc
     except YouTubeTransientError as exc:
         attempt = self.request.retries
         if attempt >= settings.YOUTUBE_IMPORT_MAX_RETRIES:
@@ -35,3 +40,10 @@ def playlist_import_run_task(self, import_id: int) -> None:  # type: ignore[no-u
         logger.exception("playlist import %s crashed", import_id)
         services.playlist_import_fail(import_id=import_id, error="The import failed unexpectedly.")
         raise
+
+
+@shared_task
+def playlist_imports_reclaim_stale_task() -> None:
+    """Beat runs this every five minutes: imports left running by a dead worker are
+    requeued, or failed once out of attempts."""
+    services.playlist_imports_reclaim_stale()

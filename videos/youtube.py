@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 # Prefixes of the playlist ids YouTube hands out: user playlists (PL), uploads (UU),
 # liked (LL), favourites (FL), mixes (RD), albums (OLAK5uy_) and a few more.
 PLAYLIST_ID_PATTERN = re.compile(r"^(?:PL|UU|LL|FL|OL|RD|UL|PU|OLAK5uy_)[A-Za-z0-9_-]{10,60}$")
+# The length of the columns that store playlist ids (PlaylistImport and Course
+# `playlist_id`): a longer id is refused at once rather than failing on insert.
+PLAYLIST_ID_MAX_LENGTH = 64
 VIDEO_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{11}$")
 YOUTUBE_HOSTS = frozenset({"youtube.com", "www.youtube.com", "m.youtube.com", "music.youtube.com"})
 SHORT_HOSTS = frozenset({"youtu.be", "www.youtu.be"})
@@ -88,10 +91,15 @@ class PlaylistEntry:
     duration_seconds: int = 0
 
 
+def _is_playlist_id(value: str) -> bool:
+    return len(value) <= PLAYLIST_ID_MAX_LENGTH and PLAYLIST_ID_PATTERN.match(value) is not None
+
+
 def parse_playlist_id(value: str) -> str | None:
-    """The playlist id in a YouTube URL (`...?list=ID`) or a bare id; None otherwise."""
+    """The playlist id in a YouTube URL (`...?list=ID`) or a bare id; None otherwise,
+    including for ids longer than PLAYLIST_ID_MAX_LENGTH."""
     value = (value or "").strip()
-    if PLAYLIST_ID_PATTERN.match(value):
+    if _is_playlist_id(value):
         return value
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or (parts.hostname or "") not in (
@@ -99,7 +107,7 @@ def parse_playlist_id(value: str) -> str | None:
     ):
         return None
     candidates = parse_qs(parts.query).get("list", [])
-    if len(candidates) == 1 and PLAYLIST_ID_PATTERN.match(candidates[0]):
+    if len(candidates) == 1 and _is_playlist_id(candidates[0]):
         return candidates[0]
     return None
 

@@ -351,6 +351,11 @@ YOUTUBE_HTTP_TIMEOUT = env.int("YOUTUBE_HTTP_TIMEOUT", default=20)
 YOUTUBE_IMPORT_MAX_RETRIES = env.int("YOUTUBE_IMPORT_MAX_RETRIES", default=5)
 YOUTUBE_IMPORT_RETRY_BACKOFF = env.int("YOUTUBE_IMPORT_RETRY_BACKOFF", default=60)
 YOUTUBE_IMPORT_RETRY_BACKOFF_MAX = env.int("YOUTUBE_IMPORT_RETRY_BACKOFF_MAX", default=1800)
+CELERY_BEAT_SCHEDULE["videos-reclaim-stale-imports"] = {
+    # Every five minutes: requeue (or fail) imports whose worker died while running them.
+    "task": "videos.tasks.playlist_imports_reclaim_stale_task",
+    "schedule": crontab(minute="*/5"),
+}
 # Distinct OpenAPI enum names for the choice sets that share a field name with others.
 _enum_names: dict[str, str] = SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"]  # type: ignore[assignment]
 _enum_names.update(

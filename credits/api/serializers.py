@@ -54,16 +54,16 @@ class GrantSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
     idempotency_key = serializers.CharField(
         max_length=MAX_IDEMPOTENCY_KEY_LENGTH - len("grant:"),
-        required=False,
-        help_text="Send the same key to retry safely: the grant is applied once.",
+        help_text="Required. A key the client chooses for this grant (a UUID, say) and sends "
+        "again when it retries: the grant is applied once per key.",
     )
 
 
 class AdjustSerializer(GrantSerializer):
     idempotency_key = serializers.CharField(
         max_length=MAX_IDEMPOTENCY_KEY_LENGTH - len("adjust:"),
-        required=False,
-        help_text="Send the same key to retry safely: the adjustment is applied once.",
+        help_text="Required. A key the client chooses for this adjustment and sends again "
+        "when it retries: the adjustment is applied once per key.",
     )
 
 

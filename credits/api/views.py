@@ -1,5 +1,4 @@
 import json
-import uuid
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -114,11 +113,16 @@ class CheckView(APIView):
 @extend_schema(
     tags=["credits"],
     request=s.GrantSerializer,
-    responses={201: s.GrantResultSerializer, 400: error_response("Invalid input.")},
+    responses={
+        201: s.GrantResultSerializer,
+        400: error_response("Invalid input, including a missing idempotency_key."),
+        409: error_response("The idempotency_key was already used for another operation."),
+    },
 )
 class GrantView(APIView):
-    """Staff: grant credits to a user (audited). Retries with the same `idempotency_key`
-    grant once."""
+    """Staff: grant credits to a user (audited). `idempotency_key` is required: a retry
+    that sends the same key grants once (a missing key is a 400, never a fresh key that
+    would grant again)."""
 
     permission_classes = [IsStaff]
 
@@ -129,13 +133,12 @@ class GrantView(APIView):
         user = user_get(user_id=data["user_id"])
         if user is None:
             raise ValidationFailed("Invalid input: user_id.", errors={"user_id": ["No such user."]})
-        key = data.get("idempotency_key") or uuid.uuid4().hex
         txn = services.add_credits(
             user=user,
             amount=data["amount"],
             kind=CreditTransaction.Kind.GRANT,
             reason=data["reason"],
-            idempotency_key=f"grant:{key}",
+            idempotency_key=f"grant:{data['idempotency_key']}",
             acting_user=request_user(request),
         )
         body = {"transaction": txn, "balance": balance_body(user)}
@@ -147,13 +150,15 @@ class GrantView(APIView):
     request=s.AdjustSerializer,
     responses={
         201: s.GrantResultSerializer,
-        400: error_response("Invalid input."),
+        400: error_response("Invalid input, including a missing idempotency_key."),
         402: error_response("The user has fewer credits available than the amount."),
+        409: error_response("The idempotency_key was already used for another operation."),
     },
 )
 class AdjustView(APIView):
     """Staff: remove credits from a user as a correction (an `adjustment` transaction,
-    allowance first; audited). Retries with the same `idempotency_key` apply once."""
+    allowance first; audited). `idempotency_key` is required: a retry that sends the same
+    key applies once."""
 
     permission_classes = [IsStaff]
 
@@ -164,13 +169,12 @@ class AdjustView(APIView):
         user = user_get(user_id=data["user_id"])
         if user is None:
             raise ValidationFailed("Invalid input: user_id.", errors={"user_id": ["No such user."]})
-        key = data.get("idempotency_key") or uuid.uuid4().hex
         txn = services.deduct_credits(
             user=user,
             amount=data["amount"],
             kind=CreditTransaction.Kind.ADJUSTMENT,
             reason=data["reason"],
-            idempotency_key=f"adjust:{key}",
+            idempotency_key=f"adjust:{data['idempotency_key']}",
             acting_user=request_user(request),
         )
         body = {"transaction": txn, "balance": balance_body(user)}
@@ -212,13 +216,17 @@ class UserTransactionListView(TransactionListBase):
     responses={
         200: s.WebhookResultSerializer,
         400: error_response("Bad or missing signature, or invalid event."),
+        409: error_response(
+            "The event id was already credited to another account, or with other credits."
+        ),
         503: error_response("The webhook secret is not configured."),
     },
 )
 class PaymentWebhookView(APIView):
     """The payment provider's events, authenticated by `X-Signature`: the hex HMAC-SHA256
     of the raw body with PAYMENT_WEBHOOK_SECRET. `payment.succeeded` credits the user once
-    per event id; other types are acknowledged and ignored."""
+    per event id, across all accounts (the same id naming another user is a 409); other
+    types are acknowledged and ignored."""
 
     permission_classes = [AllowAny]
     authentication_classes = [NoAuthentication]

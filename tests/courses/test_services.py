@@ -84,6 +84,26 @@ def test_course_update_refuses_fields_it_does_not_own(mentor):
     assert set(exc.value.errors) == {"context"}
 
 
+def test_course_update_from_a_stale_instance_keeps_changes_made_meanwhile(mentor):
+    stale = CourseFactory(instructor=mentor, title="Old", context="")
+    meanwhile = Course.objects.get(pk=stale.pk)
+    services.course_context_update(course=meanwhile, acting_user=mentor, context="Written later")
+    services.course_attach_playlist(course=meanwhile, playlist_id="PLwrittenlater000000")
+
+    updated = services.course_update(course=stale, acting_user=mentor, data={"title": "New"})
+
+    stored = Course.objects.get(pk=stale.pk)
+    assert (stored.title, stored.context, stored.playlist_id, stored.source) == (
+        "New",
+        "Written later",
+        "PLwrittenlater000000",
+        Course.Source.YOUTUBE_PLAYLIST,
+    )
+    assert (updated.title, updated.context) == ("New", "Written later")
+    audit = AuditLog.objects.get(action="course.update")
+    assert (audit.before["title"], audit.after["title"]) == ("Old", "New")
+
+
 # --- context ------------------------------------------------------------------------------
 
 

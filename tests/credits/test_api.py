@@ -201,15 +201,46 @@ def test_grant_retried_with_the_same_key_applies_once(staff_client, student):
 @pytest.mark.parametrize(
     ("payload", "field"),
     [
-        (lambda uid: {"amount": 5, "reason": "r"}, "user_id"),
-        (lambda uid: {"user_id": 999_999, "amount": 5, "reason": "r"}, "user_id"),
-        (lambda uid: {"user_id": "me", "amount": 5, "reason": "r"}, "user_id"),
-        (lambda uid: {"user_id": uid, "amount": 0, "reason": "r"}, "amount"),
-        (lambda uid: {"user_id": uid, "amount": -5, "reason": "r"}, "amount"),
-        (lambda uid: {"user_id": uid, "amount": "lots", "reason": "r"}, "amount"),
-        (lambda uid: {"user_id": uid, "amount": 1_000_001, "reason": "r"}, "amount"),
-        (lambda uid: {"user_id": uid, "amount": 5}, "reason"),
-        (lambda uid: {"user_id": uid, "amount": 5, "reason": "  "}, "reason"),
+        (lambda uid: {"amount": 5, "reason": "r", "idempotency_key": "k"}, "user_id"),
+        (
+            lambda uid: {"user_id": 999_999, "amount": 5, "reason": "r", "idempotency_key": "k"},
+            "user_id",
+        ),
+        (
+            lambda uid: {"user_id": "me", "amount": 5, "reason": "r", "idempotency_key": "k"},
+            "user_id",
+        ),
+        (
+            lambda uid: {"user_id": uid, "amount": 0, "reason": "r", "idempotency_key": "k"},
+            "amount",
+        ),
+        (
+            lambda uid: {"user_id": uid, "amount": -5, "reason": "r", "idempotency_key": "k"},
+            "amount",
+        ),
+        (
+            lambda uid: {"user_id": uid, "amount": "lots", "reason": "r", "idempotency_key": "k"},
+            "amount",
+        ),
+        (
+            lambda uid: {
+                "user_id": uid,
+                "amount": 1_000_001,
+                "reason": "r",
+                "idempotency_key": "k",
+            },
+            "amount",
+        ),
+        (lambda uid: {"user_id": uid, "amount": 5, "idempotency_key": "k"}, "reason"),
+        (
+            lambda uid: {"user_id": uid, "amount": 5, "reason": "  ", "idempotency_key": "k"},
+            "reason",
+        ),
+        (lambda uid: {"user_id": uid, "amount": 5, "reason": "r"}, "idempotency_key"),
+        (
+            lambda uid: {"user_id": uid, "amount": 5, "reason": "r", "idempotency_key": ""},
+            "idempotency_key",
+        ),
     ],
 )
 def test_grant_bad_input_is_400(staff_client, student, payload, field):
@@ -224,7 +255,8 @@ def test_staff_adjustment_and_the_402_path(staff_client, student):
     CreditAccountFactory(user=student, purchased=2)
 
     refused = staff_client.post(
-        "/api/v1/credits/adjust", {"user_id": student.pk, "amount": 6, "reason": "dup"}
+        "/api/v1/credits/adjust",
+        {"user_id": student.pk, "amount": 6, "reason": "dup", "idempotency_key": "a1"},
     )
     assert refused.status_code == 402
     assert refused.json() == {
@@ -238,12 +270,45 @@ def test_staff_adjustment_and_the_402_path(staff_client, student):
     assert not AuditLog.objects.exists()
 
     done = staff_client.post(
-        "/api/v1/credits/adjust", {"user_id": student.pk, "amount": 4, "reason": "dup"}
+        "/api/v1/credits/adjust",
+        {"user_id": student.pk, "amount": 4, "reason": "dup", "idempotency_key": "a2"},
     )
     assert done.status_code == 201
     assert done.json()["transaction"]["kind"] == "adjustment"
     assert done.json()["balance"]["available"] == 1
     assert AuditLog.objects.get().action == "credits.adjustment"
+    assert CreditTransaction.objects.get(kind=Kind.ADJUSTMENT).idempotency_key == "adjust:a2"
+
+
+def test_adjustment_retried_with_the_same_key_applies_once(staff_client, student):
+    CreditAccountFactory(user=student, purchased=10)
+    payload = {"user_id": student.pk, "amount": 4, "reason": "dup", "idempotency_key": "a1"}
+
+    first = staff_client.post("/api/v1/credits/adjust", payload)
+    second = staff_client.post("/api/v1/credits/adjust", payload)
+
+    assert first.status_code == second.status_code == 201
+    assert first.json()["transaction"] == second.json()["transaction"]
+    assert balances(student) == (0, 9, 0)
+    assert CreditTransaction.objects.filter(kind=Kind.ADJUSTMENT).count() == 1
+    assert AuditLog.objects.count() == 1
+
+
+@pytest.mark.parametrize("url", ["/api/v1/credits/grant", "/api/v1/credits/adjust"])
+def test_grant_or_adjustment_without_an_idempotency_key_is_400(staff_client, student, url):
+    CreditAccountFactory(user=student, purchased=10)
+
+    response = staff_client.post(url, {"user_id": student.pk, "amount": 4, "reason": "dup"})
+
+    assert response.status_code == 400
+    body = response.json()
+    assert (body["code"], body["errors"]) == (
+        "invalid",
+        {"idempotency_key": ["This field is required."]},
+    )
+    assert balances(student) == (3, 10, 0)
+    assert CreditTransaction.objects.count() == 2
+    assert not AuditLog.objects.exists()
 
 
 def test_staff_reads_a_users_credits_and_transactions(staff_client, funded_student):

@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 
 from credits import services
-from credits.models import CreditAccount, CreditHold, CreditTransaction
+from credits.models import CreditAccount, CreditHold, CreditTransaction, ProcessedPaymentEvent
 from tests.accounts.factories import MentorFactory, StudentFactory
 from tests.credits.factories import CreditAccountFactory
 
@@ -121,9 +121,12 @@ def test_a_repeated_deduction_key_applies_once(account_with_100):
         10, lambda i: services.deduct_credits(user=user, amount=30, idempotency_key="job:1")
     )
 
+    assert outcome(results) == {"CreditTransaction": 10}
     assert len({result.pk for result in results}) == 1
     account_with_100.refresh_from_db()
-    assert account_with_100.available == 70
+    assert (account_with_100.available, account_with_100.held) == (70, 0)
+    usage = CreditTransaction.objects.filter(account=account_with_100, kind="usage")
+    assert list(usage.values_list("pk", "idempotency_key")) == [(results[0].pk, "job:1")]
 
 
 def test_opposite_transfers_do_not_deadlock():
@@ -184,3 +187,30 @@ def test_reset_racing_with_spending_loses_nothing():
     # Each account ends on the new allowance (reset after the spend) or the new allowance
     # minus 2 (spend after the reset); the ledger check after the test proves no credit was
     # lost or counted twice either way.
+
+
+def test_one_payment_event_delivered_for_two_users_at_once_credits_one():
+    accounts = [CreditAccountFactory(), CreditAccountFactory()]
+
+    results = run_concurrently(
+        2,
+        lambda i: services.payment_event_apply(
+            event_id="evt_race",
+            event_type=services.PAYMENT_SUCCEEDED,
+            user_id=accounts[i].user_id,
+            credits=50,
+            amount_cents=1999,
+        ),
+    )
+
+    assert outcome(results) == {"CreditTransaction": 1, "Conflict": 1}
+    assert [r.code for r in results if isinstance(r, Exception)] == [
+        "payment_event_already_applied"
+    ]
+    assert sorted(
+        CreditAccount.objects.filter(pk__in=[a.pk for a in accounts]).values_list(
+            "purchased", flat=True
+        )
+    ) == [0, 50]
+    assert CreditTransaction.objects.filter(kind="purchase").count() == 1
+    assert ProcessedPaymentEvent.objects.get().event_id == "evt_race"

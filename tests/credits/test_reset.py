@@ -1,9 +1,12 @@
+import importlib
+
 import pytest
-from django.db import DatabaseError, OperationalError
+from django.db import DatabaseError, OperationalError, connection
+from django.db.migrations.executor import MigrationExecutor
 from freezegun import freeze_time
 
 from accounts.models import User
-from config.errors import ValidationFailed
+from config.errors import Conflict, ValidationFailed
 from credits import services, tasks
 from credits.models import CreditAccount, CreditTransaction
 from tests.accounts.factories import StudentFactory
@@ -180,3 +183,164 @@ def test_task_retries_a_database_failure_with_the_same_period(october_accounts, 
     assert periods == ["2026-11", "2026-11"]
     assert (result.state, result.result) == ("SUCCESS", 4)
     assert {a[3] for a in allowances(october_accounts)} == {"2026-11"}
+
+
+# --- allowance held or spent before a reset expires with it ------------------------------
+
+
+def balances(account) -> tuple[int, int, int]:
+    account.refresh_from_db()
+    return account.allowance, account.purchased, account.held
+
+
+def test_allowance_held_before_a_reset_is_not_returned_by_a_release_after_it():
+    with freeze_time("2026-10-15 12:00:00"):
+        account = CreditAccountFactory()
+        held = services.hold(user=account.user, amount=3, reference="job:1", idempotency_key="h")
+    services.reset_monthly_credits(period="2026-11")
+
+    services.release(hold_id=held.pk, idempotency_key="r", reason="job cancelled")
+    services.release(hold_id=held.pk, idempotency_key="r")
+
+    assert balances(account) == (3, 0, 0)
+    release = CreditTransaction.objects.get(account=account, kind=Kind.RELEASE)
+    assert (
+        release.allowance_delta,
+        release.purchased_delta,
+        release.held_delta,
+        release.expired_allowance,
+        release.balance_after,
+    ) == (0, 0, -3, 3, 3)
+    assert release.reason == (
+        "job cancelled (3 allowance credit(s) expired: their month's allowance was reset since)"
+    )
+    held.refresh_from_db()
+    assert (held.status, held.allowance_period) == ("released", "2026-10")
+
+
+def test_purchased_part_of_a_hold_still_comes_back_after_a_reset():
+    with freeze_time("2026-10-15 12:00:00"):
+        account = CreditAccountFactory(purchased=10)
+        held = services.hold(user=account.user, amount=5, reference="job:1", idempotency_key="h")
+    services.reset_monthly_credits(period="2026-11")
+
+    services.release(hold_id=held.pk, idempotency_key="r")
+
+    assert balances(account) == (3, 10, 0)
+    release = CreditTransaction.objects.get(account=account, kind=Kind.RELEASE)
+    assert (release.allowance_delta, release.purchased_delta, release.expired_allowance) == (
+        0,
+        2,
+        3,
+    )
+
+
+def test_partial_capture_after_a_reset_does_not_return_the_expired_allowance():
+    with freeze_time("2026-10-15 12:00:00"):
+        account = CreditAccountFactory(purchased=10)
+        held = services.hold(user=account.user, amount=5, reference="job:1", idempotency_key="h")
+        # 3 from October's allowance, 2 purchased
+    services.reset_monthly_credits(period="2026-11")
+
+    services.capture(hold_id=held.pk, amount=1, idempotency_key="c")
+
+    assert balances(account) == (3, 10, 0)
+    release = CreditTransaction.objects.get(account=account, kind=Kind.RELEASE)
+    assert (
+        release.idempotency_key,
+        release.allowance_delta,
+        release.purchased_delta,
+        release.held_delta,
+        release.expired_allowance,
+    ) == ("c:release", 0, 2, -4, 2)
+    assert release.reason == (
+        "Uncaptured part of the hold (2 allowance credit(s) expired: their month's allowance "
+        "was reset since)"
+    )
+
+
+def test_refund_after_a_reset_does_not_return_an_earlier_months_allowance():
+    with freeze_time("2026-10-15 12:00:00"):
+        account = CreditAccountFactory(purchased=10)
+        services.deduct_credits(
+            user=account.user, amount=5, reference="job:1", idempotency_key="u"
+        )  # 3 from October's allowance, 2 purchased
+    services.reset_monthly_credits(period="2026-11")
+
+    refund = services.refund(user=account.user, amount=5, reference="job:1", idempotency_key="r")
+    again = services.refund(user=account.user, amount=5, reference="job:1", idempotency_key="r")
+
+    assert again.pk == refund.pk
+    assert (
+        refund.allowance_delta,
+        refund.purchased_delta,
+        refund.expired_allowance,
+        refund.allowance_period,
+    ) == (0, 2, 3, "2026-11")
+    assert balances(account) == (3, 10, 0)
+    with pytest.raises(Conflict) as caught:
+        services.refund(user=account.user, amount=1, reference="job:1", idempotency_key="r2")
+    assert caught.value.extra == {"refundable": 0}
+    assert balances(account) == (3, 10, 0)
+
+
+def test_refund_returns_purchased_then_this_months_allowance_then_lets_the_rest_expire():
+    with freeze_time("2026-10-15 12:00:00"):
+        account = CreditAccountFactory()
+        services.deduct_credits(
+            user=account.user, amount=2, reference="job:1", idempotency_key="u1"
+        )
+    services.reset_monthly_credits(period="2026-11")
+    services.deduct_credits(user=account.user, amount=2, reference="job:1", idempotency_key="u2")
+
+    first = services.refund(user=account.user, amount=3, reference="job:1", idempotency_key="r1")
+    second = services.refund(user=account.user, amount=1, reference="job:1", idempotency_key="r2")
+
+    assert (first.allowance_delta, first.expired_allowance) == (2, 1)
+    assert (second.allowance_delta, second.expired_allowance) == (0, 1)
+    assert balances(account) == (3, 0, 0)
+
+
+def test_refund_of_a_hold_captured_before_a_reset_lets_its_allowance_expire():
+    with freeze_time("2026-10-15 12:00:00"):
+        account = CreditAccountFactory(purchased=10)
+        held = services.hold(user=account.user, amount=5, reference="job:1", idempotency_key="h")
+        services.capture(hold_id=held.pk, amount=4, idempotency_key="c")
+        # captured 3 allowance + 1 purchased; 1 purchased released
+    services.reset_monthly_credits(period="2026-11")
+
+    refund = services.refund(user=account.user, amount=4, reference="job:1", idempotency_key="r")
+
+    assert (refund.allowance_delta, refund.purchased_delta, refund.expired_allowance) == (0, 1, 3)
+    assert balances(account) == (3, 10, 0)
+
+
+def test_migration_stamps_rows_written_before_periods_were_recorded(settings):
+    settings.TIME_ZONE = "Europe/Paris"
+    migration = importlib.import_module("credits.migrations.0003_allowance_period_and_expiry")
+    state = MigrationExecutor(connection).loader.project_state(
+        ("credits", "0003_allowance_period_and_expiry")
+    )
+    with freeze_time("2026-10-01 12:00:00"):
+        account = CreditAccountFactory()
+        services.deduct_credits(user=account.user, amount=1, idempotency_key="u")
+    services.reset_monthly_credits(period="2026-11")
+    with freeze_time("2026-11-30 23:30:00"):  # 00:30 on 1 December in Paris
+        held = services.hold(user=account.user, amount=2, reference="job:1", idempotency_key="h")
+    for name in ("CreditHold", "CreditTransaction"):
+        state.apps.get_model("credits", name).objects.update(allowance_period="")
+
+    migration.record_allowance_periods(state.apps, None)
+
+    held.refresh_from_db()
+    assert held.allowance_period == "2026-12"
+    assert list(
+        CreditTransaction.objects.filter(account=account)
+        .order_by("pk")
+        .values_list("kind", "allowance_period")
+    ) == [
+        ("monthly_reset", "2026-10"),
+        ("usage", "2026-10"),
+        ("monthly_reset", "2026-11"),
+        ("hold", "2026-12"),
+    ]

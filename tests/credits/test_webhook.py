@@ -1,10 +1,13 @@
 import hashlib
 import hmac
+import importlib
 import json
 
 import pytest
+from django.apps import apps as django_apps
 
-from credits.models import CreditAccount, CreditTransaction
+from credits import services
+from credits.models import CreditAccount, CreditTransaction, ProcessedPaymentEvent
 from tests.conftest import client_for
 from tests.credits.factories import CreditAccountFactory
 
@@ -177,6 +180,31 @@ def test_same_event_id_with_other_credits_is_a_conflict(api_client, student):
     assert purchased(student) == 50
 
 
+def test_an_event_id_resent_for_another_user_is_a_conflict_and_changes_nothing(
+    api_client, student, other_student
+):
+    CreditAccountFactory(user=student)
+    CreditAccountFactory(user=other_student)
+    first = event(student.pk)
+    assert deliver(api_client, first, sign(first)).status_code == 200
+    before = list(CreditTransaction.objects.order_by("pk").values_list("pk", flat=True))
+
+    second = event(other_student.pk)
+    response = deliver(api_client, second, sign(second))
+
+    assert response.status_code == 409
+    assert response.json() == {
+        "status_code": 409,
+        "code": "payment_event_already_applied",
+        "message": "Payment event evt_1 was already credited to another account.",
+    }
+    assert (purchased(student), purchased(other_student)) == (50, 0)
+    assert list(CreditTransaction.objects.order_by("pk").values_list("pk", flat=True)) == before
+    assert list(
+        ProcessedPaymentEvent.objects.values_list("event_id", "transaction__account__user")
+    ) == [("evt_1", student.pk)]
+
+
 def test_unconfigured_secret_refuses_with_503(api_client, student, settings):
     settings.PAYMENT_WEBHOOK_SECRET = ""
     CreditAccountFactory(user=student)
@@ -187,3 +215,16 @@ def test_unconfigured_secret_refuses_with_503(api_client, student, settings):
     assert response.status_code == 503
     assert response.json()["code"] == "webhook_not_configured"
     assert purchased(student) == 0
+
+
+def test_migration_records_events_credited_before_the_table_existed(student, other_student):
+    migration = importlib.import_module("credits.migrations.0002_processed_payment_event")
+    first = services.add_credits(user=student, amount=5, idempotency_key="payment:evt_old")
+    services.add_credits(user=other_student, amount=5, idempotency_key="payment:evt_old")
+    services.add_credits(user=student, amount=5, idempotency_key="grant-not-a-payment")
+
+    migration.record_credited_events(django_apps, None)
+
+    assert list(ProcessedPaymentEvent.objects.values_list("event_id", "transaction")) == [
+        ("evt_old", first.pk)
+    ]

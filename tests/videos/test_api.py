@@ -350,6 +350,23 @@ def test_import_request_malformed_url_is_400(mentor_client, url):
     assert not PlaylistImport.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "OLAK5uy_" + "b" * 57,
+        "https://www.youtube.com/playlist?list=OLAK5uy_" + "b" * 57,
+        "OLAK5uy_" + "b" * 60,
+    ],
+    ids=["bare-65", "url-65", "bare-68"],
+)
+def test_import_request_for_a_playlist_id_longer_than_stored_is_400(mentor_client, url):
+    response = mentor_client.post("/api/v1/videos/youtube-playlist", {"playlist_url": url})
+    assert response.status_code == 400
+    body = response.json()
+    assert (body["code"], list(body["errors"])) == ("invalid_playlist_url", ["playlist_url"])
+    assert not PlaylistImport.objects.exists()
+
+
 def test_import_request_without_api_key_is_503(mentor_client, settings):
     settings.YOUTUBE_API_KEY = ""
     response = mentor_client.post(

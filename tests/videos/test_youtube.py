@@ -4,8 +4,10 @@ import pytest
 from googleapiclient.discovery import build
 from googleapiclient.http import HttpMockSequence
 
+from courses.models import Course
 from tests.videos.conftest import SMALL_PLAYLIST, recorded
 from videos import youtube
+from videos.models import PlaylistImport
 
 
 def query(uri: str) -> dict[str, list[str]]:
@@ -45,6 +47,20 @@ def test_parse_playlist_id_accepts_urls_and_bare_ids(value):
 )
 def test_parse_playlist_id_rejects_anything_else(value):
     assert youtube.parse_playlist_id(value) is None
+
+
+def test_parse_playlist_id_accepts_ids_up_to_the_stored_length_only():
+    longest = "OLAK5uy_" + "b" * 56
+    assert youtube.PLAYLIST_ID_MAX_LENGTH == len(longest) == 64
+    assert youtube.parse_playlist_id(longest) == longest
+    assert youtube.parse_playlist_id(f"https://www.youtube.com/playlist?list={longest}") == longest
+    assert youtube.parse_playlist_id(longest + "a") is None
+    assert youtube.parse_playlist_id(f"https://youtu.be/x?list={longest}a") is None
+
+
+def test_playlist_ids_fit_the_columns_that_store_them():
+    for model in (Course, PlaylistImport):
+        assert model._meta.get_field("playlist_id").max_length == youtube.PLAYLIST_ID_MAX_LENGTH
 
 
 @pytest.mark.parametrize(

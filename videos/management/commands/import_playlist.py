@@ -9,7 +9,11 @@ from videos import services
 from videos.models import PlaylistImport
 from videos.youtube import YouTubeTransientError, parse_playlist_id
 
-STAGES = {"listing": "Reading playlist", "details": "Fetching durations"}
+STAGES = {
+    "listing": "Reading playlist",
+    "details": "Fetching durations",
+    "storing": "Storing videos",
+}
 BAR_WIDTH = 30
 
 
