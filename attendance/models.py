@@ -34,7 +34,9 @@ class WatchEvent(models.Model):
     event_id = models.CharField(max_length=64, null=True, blank=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     position_seconds = models.PositiveIntegerField(
-        null=True, blank=True, help_text="The position the client reported, if any."
+        null=True,
+        blank=True,
+        help_text="The position the client reported, if any (whole seconds, clamped to the end).",
     )
     client_start_time = models.DateTimeField(
         null=True, blank=True, help_text="start_time as sent (simple shape)."

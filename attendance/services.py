@@ -310,6 +310,7 @@ def _record(
     )
     if kind in CLOSING_KINDS and open_row is None:
         raise Conflict("No play is open on this video.", code="no_open_play")
+    reported_position = position
     if kind == Kind.ENDED and position is None:
         position = duration or None
 
@@ -408,7 +409,7 @@ def _record(
         video_id=video.id,
         event_id=event_id,
         kind=kind,
-        position_seconds=position,
+        position_seconds=reported_position,
         client_start_time=client_start_time,
         client_end_time=client_end_time,
         client_watch_seconds=watchtime_seconds,

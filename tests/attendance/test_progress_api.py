@@ -143,6 +143,7 @@ def test_rich_sequence_with_heartbeats_and_end(enrolled, video):
         watched_intervals=[[0, 120]],
         credited_seconds=30,
     )
+    assert WatchEvent.objects.get(event_id="e1").position_seconds is None
     replay_from_start = send(enrolled, at(100), video_id=video.pk, start_time=at(100).isoformat())
     assert replay_from_start.json()["open_position"] == 0
 
