@@ -2,9 +2,11 @@
 may see a course and who is enrolled in it."""
 
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from accounts.models import User
 from config.search import SearchHit, ranked, snippet
@@ -30,11 +32,14 @@ __all__ = [
     "course_search",
     "course_students",
     "course_visible_queryset",
+    "enrollment_active_course_ids",
     "enrollment_count_active",
     "enrollment_counts_active",
     "enrollment_get",
     "enrollment_is_active",
+    "enrollment_student_ids_on",
     "invitation_exists",
+    "student_ids_taught_by",
 ]
 
 
@@ -182,6 +187,44 @@ def enrollment_counts_active(*, user_ids: list[int]) -> dict[int, int]:
     counts = dict.fromkeys(user_ids, 0)
     counts.update(dict(rows))
     return counts
+
+
+def enrollment_active_course_ids(*, user_id: int) -> QuerySet[Enrollment, int]:
+    """Ids of the courses the user holds an active enrollment in, as a subquery."""
+    return Enrollment.objects.filter(user_id=user_id, status=Enrollment.Status.ACTIVE).values_list(
+        "course_id", flat=True
+    )
+
+
+def enrollment_student_ids_on(*, day: date) -> QuerySet[Enrollment, int]:
+    """Distinct ids of the active users expected to study on `day`, as a subquery for
+    set-based work (closing a day of attendance): an active student enrollment made on or
+    before `day` (TIME_ZONE) in a published course running that day (no start date or
+    started, no end date or not yet ended)."""
+    end_of_day = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+    return (
+        Enrollment.objects.filter(
+            status=Enrollment.Status.ACTIVE,
+            role=Enrollment.Role.STUDENT,
+            enrolled_at__lt=end_of_day,
+            user__is_active=True,
+            user__deleted_at__isnull=True,
+            course__status=Course.Status.PUBLISHED,
+        )
+        .filter(Q(course__start_date__isnull=True) | Q(course__start_date__lte=day))
+        .filter(Q(course__end_date__isnull=True) | Q(course__end_date__gte=day))
+        .order_by()
+        .values_list("user_id", flat=True)
+        .distinct()
+    )
+
+
+def student_ids_taught_by(*, instructor_id: int) -> QuerySet[Enrollment, int]:
+    """Ids of the users holding an enrollment (of any status) in a course the user teaches,
+    as a subquery."""
+    return Enrollment.objects.filter(course__instructor_id=instructor_id).values_list(
+        "user_id", flat=True
+    )
 
 
 def invitation_exists(*, course_id: int, email: str) -> bool:

@@ -3,7 +3,9 @@
 import contextlib
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
+from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
 from accounts.tokens import token_pair_for
@@ -11,12 +13,29 @@ from config.api.throttling import local_buckets
 from tests.accounts.factories import AdminFactory, MentorFactory, StudentFactory
 
 
+def _clear_cache() -> None:
+    """Empty this process's cache. With Redis, only the keys under this process's prefix go:
+    xdist workers share the Redis database, and flushing it would empty the other worker's
+    cache in the middle of its test."""
+    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+    fallback = getattr(cache, "fallback", None)
+    if fallback is not None:
+        fallback.clear()
+    if not settings.REDIS_URL or "Redis" not in settings.CACHES["default"]["BACKEND"]:
+        cache.clear()
+        return
+    with contextlib.suppress(Exception):
+        client = get_redis_connection("default")
+        keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+
+
 @pytest.fixture(autouse=True)
 def _clean_cache():
     """Every test starts with an empty cache and full rate-limit buckets."""
     local_buckets.clear()
-    with contextlib.suppress(Exception):
-        cache.clear()
+    _clear_cache()
     yield
     local_buckets.clear()
 

@@ -1,6 +1,8 @@
 """Reads of the videos app. Other apps use these (never `videos.models`)."""
 
-from django.db.models import QuerySet
+from collections.abc import Iterable
+
+from django.db.models import Count, QuerySet
 
 from accounts.models import User
 from config.search import SearchHit, ranked, snippet
@@ -40,6 +42,18 @@ def video_durations(*, course_id: int) -> dict[int, int]:
         Video.objects.filter(course_id=course_id, is_available=True).values_list(
             "id", "duration_seconds"
         )
+    )
+
+
+def video_counts_available(*, course_ids: Iterable[int]) -> dict[int, int]:
+    """How many available videos each course has, in one query; courses without any are
+    absent from the answer."""
+    return dict(
+        Video.objects.filter(course_id__in=course_ids, is_available=True)
+        .order_by()
+        .values("course_id")
+        .annotate(total=Count("id"))
+        .values_list("course_id", "total")
     )
 
 

@@ -407,3 +407,35 @@ _enum_names.update(
         "SessionStatusEnum": "mentoring.models.Session.Status",
     }
 )
+
+# --- attendance ---------------------------------------------------------------------------
+# Watch time (seconds, summed over all videos) that makes a day "present".
+ATTENDANCE_MIN_SECONDS = env.int("ATTENDANCE_MIN_SECONDS", default=600)
+# Share of a video's length (0-1) that must be watched for the video to count as complete.
+ATTENDANCE_COMPLETE_SHARE = env.float("ATTENDANCE_COMPLETE_SHARE", default=0.9)
+# Reported positions may pass the video's duration by this much (players overshoot).
+ATTENDANCE_POSITION_TOLERANCE_SECONDS = env.int("ATTENDANCE_POSITION_TOLERANCE_SECONDS", default=5)
+# Fastest playback the player offers: positions may advance at most this many seconds per
+# second of server-measured time (YouTube: 2x).
+ATTENDANCE_MAX_PLAYBACK_RATE = env.float("ATTENDANCE_MAX_PLAYBACK_RATE", default=2.0)
+# Client start/end times further than this from the server's clock are refused.
+ATTENDANCE_CLIENT_CLOCK_SKEW_SECONDS = env.int(
+    "ATTENDANCE_CLIENT_CLOCK_SKEW_SECONDS", default=24 * 3600
+)
+# How long the progress endpoint may trust a cached video lookup and enrollment check;
+# both are also forgotten as soon as the video or the enrollment changes.
+ATTENDANCE_CACHE_SECONDS = env.int("ATTENDANCE_CACHE_SECONDS", default=60)
+# Absent rows inserted per statement by the day close.
+ATTENDANCE_CLOSE_BATCH_SIZE = env.int("ATTENDANCE_CLOSE_BATCH_SIZE", default=5000)
+CELERY_BEAT_SCHEDULE["attendance-close-yesterday"] = {
+    # Every day at 00:15 (TIME_ZONE): close the day before. The quarter hour lets requests
+    # received just before midnight finish first.
+    "task": "attendance.tasks.close_previous_day",
+    "schedule": crontab(minute="15", hour="0"),
+}
+_enum_names.update(
+    {
+        "AttendanceStatusEnum": "attendance.models.DailyAttendance.Status",
+        "WatchEventKindEnum": "attendance.models.WatchEvent.Kind",
+    }
+)

@@ -11,5 +11,8 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 RATE_LIMIT_REQUESTS = 10_000
 RATE_LIMIT_AUTH_REQUESTS = 10_000
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
-CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="lectern-test")
+# xdist workers share one Redis: each keeps its keys (cache, rate-limit buckets) apart.
+CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="lectern-test") + env.str(
+    "PYTEST_XDIST_WORKER", default=""
+)
 LOGGING["root"]["level"] = "WARNING"
