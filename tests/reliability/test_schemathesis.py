@@ -8,7 +8,9 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import (
     content_type_conformance,
@@ -71,7 +73,18 @@ def test_every_operation_conforms(api_schema, role, settings_override):
 
 
 @pytest.fixture
-def settings_override(settings):
+def keep_test_connection():
+    """Requests go through the real WSGI handler, whose request signals would close the
+    test's database connection (and its transaction); Django's test client does the same."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def settings_override(settings, keep_test_connection):
     """No rate limiting or lockouts while fuzzing: they would answer 429 for everything."""
     settings.RATE_LIMIT_ENABLED = False
     settings.LOGIN_LOCKOUT_ACCOUNT_FAILURES = 10**9
