@@ -51,9 +51,19 @@ class DeletedFilter(admin.SimpleListFilter):
 
 class ModerationActionsMixin:
     """Approve, reject and restore as admin actions, each calling its service per project
-    and reporting refusals (wrong status, short credits) per project."""
+    and reporting refusals (wrong status, short credits) per project. Projects are read
+    only here: the owner edits them through the API, under its rules."""
 
     action_form = ModerationActionForm
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field.name for field in Project._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
     def _run(
         self,
@@ -115,20 +125,6 @@ class ModerationActionsMixin:
         )
 
 
-PROJECT_READONLY = [
-    "owner",
-    "status",
-    "submitted_at",
-    "review_decision",
-    "review_reason",
-    "reviewed_by",
-    "reviewed_at",
-    "deleted_at",
-    "created_at",
-    "updated_at",
-]
-
-
 @admin.register(Project)
 class ProjectAdmin(ModerationActionsMixin, admin.ModelAdmin):
     list_display = [
@@ -144,14 +140,7 @@ class ProjectAdmin(ModerationActionsMixin, admin.ModelAdmin):
     list_filter = ["status", "style", "review_decision", DeletedFilter]
     search_fields = ["title", "owner__email"]
     list_select_related = ["owner"]
-    readonly_fields = PROJECT_READONLY
     actions = ["approve_projects", "reject_projects", "restore_projects"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(PendingProject)
@@ -162,7 +151,6 @@ class ModerationQueueAdmin(ModerationActionsMixin, admin.ModelAdmin):
     list_select_related = ["owner"]
     search_fields = ["title", "owner__email"]
     ordering = ["submitted_at", "id"]
-    readonly_fields = ["title", "script", "style", "target_duration", *PROJECT_READONLY]
     actions = ["approve_projects", "reject_projects"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
@@ -171,12 +159,6 @@ class ModerationQueueAdmin(ModerationActionsMixin, admin.ModelAdmin):
             .get_queryset(request)
             .filter(status=Project.Status.PENDING_REVIEW, deleted_at__isnull=True)
         )
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 class ReadOnlyJobAdmin(admin.ModelAdmin):

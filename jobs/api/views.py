@@ -307,7 +307,9 @@ class JobViewSet(
             200: s.JobSerializer,
             402: error_response(INSUFFICIENT),
             409: error_response(
-                "Not failed (`job_not_failed`), or retried too often (`retries_exhausted`)."
+                "Not failed (`job_not_failed`), retried too often (`retries_exhausted`), or "
+                "a full generation whose project was edited and resubmitted "
+                "(`project_not_failed`)."
             ),
         },
     )

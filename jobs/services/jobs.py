@@ -388,7 +388,8 @@ def job_cancel(*, job: Job, acting_user: User) -> Job:
 def job_retry(*, job: Job, acting_user: User) -> Job:
     """Queue a failed job again at the same priority, with a new hold
     (`job:<id>:hold:<retry_count>`). Only while `retry_count < max_retries` (409 after);
-    a full generation also needs its project to be failed (409 otherwise)."""
+    a full generation also needs its project to be still failed (409 `project_not_failed`:
+    an edited, resubmitted project waits for a new approval)."""
     job = lock_job(job.pk)
     _check_actor(job, acting_user)
     if job.status != J.FAILED:
@@ -400,8 +401,17 @@ def job_retry(*, job: Job, acting_user: User) -> Job:
             retry_count=job.retry_count,
             max_retries=job.max_retries,
         )
-    if Project.objects.filter(pk=job.project_id, deleted_at__isnull=False).exists():
+    project = Project.objects.get(pk=job.project_id)
+    if project.deleted_at is not None:
         raise Conflict("The job's project was deleted.", code="project_deleted")
+    if job.job_type == Job.Type.FULL_GENERATION and project.status != P.FAILED:
+        # Only the failed generation itself may be queued again: a project that went back
+        # to its owner (edited, resubmitted) needs a new approval.
+        raise Conflict(
+            f"The project is {project.status}; only a failed project's generation can be retried.",
+            code="project_not_failed",
+            project_status=project.status,
+        )
     before = _snapshot(job)
     check_job_transition(job.status, J.QUEUED)
     project_follow(job, P.QUEUED, strict=True)

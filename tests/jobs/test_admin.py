@@ -167,3 +167,15 @@ def test_system_statistics_need_staff(client):
     response = client.get("/admin/jobs/job/system-stats/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_projects_are_read_only_in_admin(admin_client):
+    project = ProjectFactory(title="Original")
+    response = admin_client.post(
+        f"/admin/jobs/project/{project.pk}/change/", {"title": "Edited", "status": "published"}
+    )
+    assert response.status_code == 302
+    project.refresh_from_db()
+    assert (project.title, project.status) == ("Original", P.DRAFT)
+    page = admin_client.get(f"/admin/jobs/pendingproject/{project.pk}/change/")
+    assert page.status_code == 302  # not pending: not in the queue

@@ -8,6 +8,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from config.errors import Conflict
 from credits import services as credits_services
 from credits.models import CreditTransaction
 from jobs import processors, services, signals
@@ -365,3 +366,25 @@ def test_cancelling_a_full_generation_stops_between_steps(staff, student, settin
     assert project.status == P.FAILED
     assert [kind for kind, _ in money_keys(job)] == ["hold", "release"]
     assert balance(student) == {"allowance": 3, "purchased": 0, "held": 0}
+
+
+def test_a_failed_full_generation_can_be_retried_unless_its_project_moved_on(
+    staff, student, published, django_capture_on_commit_callbacks
+):
+    project, job = approved_project(staff, student)
+    services.job_run(job_id=job.pk)  # fails: no provider
+    with django_capture_on_commit_callbacks(execute=True):
+        services.job_retry(job=job, acting_user=student)
+    project.refresh_from_db()
+    assert project.status == P.QUEUED
+    assert [call["job_id"] for call in published] == [job.pk]
+
+    services.job_run(job_id=job.pk)  # fails again; the owner edits and resubmits instead
+    services.project_submit(project=project, acting_user=student)
+    with pytest.raises(Conflict) as refused:
+        services.job_retry(job=job, acting_user=student)
+    assert refused.value.code == "project_not_failed"
+    job.refresh_from_db()
+    assert (job.status, job.retry_count) == (J.FAILED, 1)
+    project.refresh_from_db()
+    assert project.status == P.PENDING_REVIEW

@@ -8,8 +8,9 @@ from django.db import connection
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
+from config.celery import app as celery_app
 from credits import services as credits_services
-from jobs import processors, services, tasks
+from jobs import processors, queues, services, tasks
 from jobs.models import Job, Project
 from tests.jobs.factories import JobFactory, ProjectFactory
 from tests.jobs.helpers import StepProcessor
@@ -260,3 +261,57 @@ def test_reaped_full_generation_keeps_its_project_generating_then_fails_it(staff
     services.jobs_reap_stuck()
     project.refresh_from_db()
     assert project.status == Project.Status.FAILED
+
+
+# --- schedule and broker plumbing ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "minute"),
+    [("jobs-dispatch-sweep", "*"), ("jobs-reap-stuck", "*/5")],
+)
+def test_beat_runs_the_sweep_every_minute_and_the_reaper_every_five(settings, name, minute):
+    entry = settings.CELERY_BEAT_SCHEDULE[name]
+    assert entry["task"] in celery_app.tasks
+    assert entry["schedule"]._orig_minute == minute
+    assert entry["schedule"]._orig_hour == "*"
+
+
+def test_a_revoke_the_broker_cannot_take_is_only_logged(monkeypatch, caplog):
+    def broker_down(task_id, **kwargs):
+        raise OperationalError("Connection refused")
+
+    monkeypatch.setattr(celery_app.control, "revoke", broker_down)
+    queues.revoke("a-task-id")
+    assert "could not revoke task a-task-id" in caplog.text
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_message_delivered_twice_at_once_runs_the_job_once(published, monkeypatch):
+    from tests.accounts.factories import StudentFactory
+
+    user = StudentFactory()
+    job = committed_job(user)
+    processor = StepProcessor(steps=2)
+    monkeypatch.setitem(processors.PROCESSORS, "script_analysis", processor)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def deliver():
+        try:
+            barrier.wait()
+            outcomes.append(services.job_run(job_id=job.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == ["completed", "skipped"]
+    assert processor.ran == [(job.pk, 0), (job.pk, 1)]
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.credit_hold.status) == (J.COMPLETED, 1, "captured")
