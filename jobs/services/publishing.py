@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -300,12 +301,23 @@ def _finish_upload(
         fields += ["video_id", "progress", "bytes_sent"]
     upload.save(update_fields=fields)
     if status == U.COMPLETED:
-        project = Project.objects.select_for_update().get(pk=upload.project_id)
-        if project.status != Project.Status.PUBLISHED:
-            check_project_transition(project.status, Project.Status.PUBLISHED)
-            project.status = Project.Status.PUBLISHED
-            project.save(update_fields=["status", "updated_at"])
+        _publish_project(upload.project_id)
     return True
+
+
+def _publish_project(project_id: int) -> None:
+    """The project of a completed upload becomes published (if it can: the upload is
+    done whatever the project's state, so an illegal move is logged, not raised)."""
+    project = Project.objects.select_for_update().get(pk=project_id)
+    if project.status == Project.Status.PUBLISHED:
+        return
+    try:
+        check_project_transition(project.status, Project.Status.PUBLISHED)
+    except Conflict:
+        logger.error("project %s is %s; not marked published", project_id, project.status)
+        return
+    project.status = Project.Status.PUBLISHED
+    project.save(update_fields=["status", "updated_at"])
 
 
 def youtube_upload_run(*, upload_id: int) -> YouTubeUpload | None:
@@ -351,8 +363,8 @@ def youtube_upload_run(*, upload_id: int) -> YouTubeUpload | None:
                 on_progress=on_progress,
                 on_retry=on_retry,
             )
-    except (youtube.YouTubeError, DomainError, OSError) as exc:
-        message = exc.message if isinstance(exc, DomainError) else str(exc)
+    except (youtube.YouTubeError, DomainError, OSError, SoftTimeLimitExceeded) as exc:
+        message = exc.message if isinstance(exc, DomainError) else str(exc) or "Timed out."
         _finish_upload(upload_id, U.FAILED, error=message)
         upload.refresh_from_db()
         return upload
