@@ -1,6 +1,7 @@
 """Reads of the credits app."""
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -104,3 +105,39 @@ def ledger_mismatches() -> list[LedgerMismatch]:
             open_held,
         ) in rows
     ]
+
+
+@dataclass(frozen=True)
+class CreditTotals:
+    """Credits moved over a period, across every account."""
+
+    granted: int
+    purchased: int
+    spent: int
+    refunded: int
+
+
+def credit_totals(*, since: datetime, until: datetime | None = None) -> CreditTotals:
+    """What moved from `since` until `until` (default: now), in one aggregate query:
+    credits granted by staff, purchased, spent (usage, except the sending side of a
+    transfer, plus captured holds) and refunded."""
+    Kind = CreditTransaction.Kind
+    transactions = CreditTransaction.objects.filter(created_at__gte=since)
+    if until is not None:
+        transactions = transactions.filter(created_at__lt=until)
+    available_delta = F("allowance_delta") + F("purchased_delta")
+    totals = transactions.aggregate(
+        granted=Coalesce(Sum("purchased_delta", filter=Q(kind=Kind.GRANT)), 0),
+        purchased=Coalesce(Sum("purchased_delta", filter=Q(kind=Kind.PURCHASE)), 0),
+        used=Coalesce(
+            Sum(available_delta, filter=Q(kind=Kind.USAGE, counterparty__isnull=True)), 0
+        ),
+        captured=Coalesce(Sum("held_delta", filter=Q(kind=Kind.CAPTURE)), 0),
+        refunded=Coalesce(Sum(available_delta, filter=Q(kind=Kind.REFUND)), 0),
+    )
+    return CreditTotals(
+        granted=totals["granted"],
+        purchased=totals["purchased"],
+        spent=-(totals["used"] + totals["captured"]),
+        refunded=totals["refunded"],
+    )

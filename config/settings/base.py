@@ -439,3 +439,79 @@ _enum_names.update(
         "WatchEventKindEnum": "attendance.models.WatchEvent.Kind",
     }
 )
+
+# --- jobs ---------------------------------------------------------------------------------
+# Credits each job type costs (held when the job is queued, spent when it completes, given
+# back when it fails or is cancelled). Override some with e.g.
+# JOBS_COST_PER_TYPE="full_generation=10,image_generation=2".
+JOBS_COST_PER_TYPE: dict[str, int] = {
+    "script_analysis": 1,
+    "image_generation": 1,
+    "voice_synthesis": 1,
+    "video_composition": 1,
+    "subtitle_generation": 1,
+    "thumbnail_generation": 1,
+    "full_generation": 1,
+} | env.dict("JOBS_COST_PER_TYPE", cast={"value": int}, default={})
+# Automatic retries of a job after transient errors (and requeues by the reaper); the
+# owner's retries after a final failure count against the same limit.
+JOBS_MAX_RETRIES = env.int("JOBS_MAX_RETRIES", default=3)
+# Transient errors retry after BACKOFF seconds, doubling each time, at most BACKOFF_MAX.
+JOBS_RETRY_BACKOFF = env.int("JOBS_RETRY_BACKOFF", default=10)
+JOBS_RETRY_BACKOFF_MAX = env.int("JOBS_RETRY_BACKOFF_MAX", default=600)
+# A processing job whose worker sent no progress for this long is requeued (or failed when
+# no retries remain) by the reaper. Keep it above JOBS_AI_PROVIDER_TIMEOUT.
+JOBS_STUCK_TIMEOUT = env.int("JOBS_STUCK_TIMEOUT", default=600)
+# The dispatch sweep publishes queued jobs left undispatched for this long (the broker was
+# down at commit time), and publishes again jobs dispatched this long ago and still queued
+# (a lost message); the latter must exceed the broker's visibility timeout.
+JOBS_DISPATCH_GRACE = env.int("JOBS_DISPATCH_GRACE", default=10)
+JOBS_REDISPATCH_AFTER = env.int("JOBS_REDISPATCH_AFTER", default=60 * 60 * 3)
+# Time limits of one job run, below the broker's visibility timeout.
+JOBS_SOFT_TIME_LIMIT = env.int("JOBS_SOFT_TIME_LIMIT", default=1800)
+JOBS_TIME_LIMIT = env.int("JOBS_TIME_LIMIT", default=1900)
+# Jobs go to the queues "<prefix>high", "<prefix>normal" and "<prefix>low" by priority;
+# workers consume them in that order (-Q high,normal,low).
+JOBS_QUEUE_PREFIX = env.str("JOBS_QUEUE_PREFIX", default="")
+# The operator's AI service for image, voice and video jobs (see jobs/processors/provider.py
+# for the contract). Empty: those jobs fail with that reason and their credits come back.
+JOBS_AI_PROVIDER_URL = env.str("JOBS_AI_PROVIDER_URL", default="")
+JOBS_AI_PROVIDER_TOKEN = env.str("JOBS_AI_PROVIDER_TOKEN", default="")
+JOBS_AI_PROVIDER_TIMEOUT = env.int("JOBS_AI_PROVIDER_TIMEOUT", default=300)
+# YouTube publishing: a Google OAuth client of type "web" whose redirect URI points at
+# GET /api/v1/youtube/callback (or a frontend page that calls it).
+GOOGLE_OAUTH_CLIENT_ID = env.str("GOOGLE_OAUTH_CLIENT_ID", default="")
+GOOGLE_OAUTH_CLIENT_SECRET = env.str("GOOGLE_OAUTH_CLIENT_SECRET", default="")
+GOOGLE_OAUTH_REDIRECT_URI = env.str("GOOGLE_OAUTH_REDIRECT_URI", default="")
+# How long the state of a started OAuth connection stays valid.
+YOUTUBE_OAUTH_STATE_TTL = env.int("YOUTUBE_OAUTH_STATE_TTL", default=600)
+# Resumable uploads send chunks of this size (a multiple of 256 KiB); a failed chunk is
+# retried CHUNK_RETRIES times after BACKOFF seconds, doubling.
+YOUTUBE_UPLOAD_CHUNK_SIZE = env.int("YOUTUBE_UPLOAD_CHUNK_SIZE", default=8 * 1024 * 1024)
+YOUTUBE_UPLOAD_CHUNK_RETRIES = env.int("YOUTUBE_UPLOAD_CHUNK_RETRIES", default=5)
+YOUTUBE_UPLOAD_RETRY_BACKOFF = env.int("YOUTUBE_UPLOAD_RETRY_BACKOFF", default=2)
+YOUTUBE_UPLOAD_SOFT_TIME_LIMIT = env.int("YOUTUBE_UPLOAD_SOFT_TIME_LIMIT", default=3600)
+YOUTUBE_UPLOAD_TIME_LIMIT = env.int("YOUTUBE_UPLOAD_TIME_LIMIT", default=3700)
+if not CELERY_BROKER_URL.startswith("filesystem://"):
+    # Kombu's Redis transport rotates the queues it listens on after each message
+    # (round robin); "priority" keeps the -Q order, so high is always emptied first.
+    CELERY_BROKER_TRANSPORT_OPTIONS["queue_order_strategy"] = "priority"
+CELERY_BEAT_SCHEDULE["jobs-dispatch-sweep"] = {
+    # Every minute: publish queued jobs that were committed but never dispatched.
+    "task": "jobs.tasks.jobs_dispatch_sweep_task",
+    "schedule": crontab(minute="*"),
+}
+CELERY_BEAT_SCHEDULE["jobs-reap-stuck"] = {
+    # Every five minutes: requeue or fail jobs (and uploads) whose worker went silent.
+    "task": "jobs.tasks.jobs_reap_stuck_task",
+    "schedule": crontab(minute="*/5"),
+}
+_enum_names.update(
+    {
+        "ProjectStatusEnum": "jobs.models.Project.Status",
+        "JobStatusEnum": "jobs.models.Job.Status",
+        "JobTypeEnum": "jobs.models.Job.Type",
+        "YouTubeUploadStatusEnum": "jobs.models.YouTubeUpload.Status",
+        "PrivacyStatusEnum": "jobs.models.YouTubeUpload.Privacy",
+    }
+)

@@ -85,8 +85,12 @@ def keep_test_connection():
 
 @pytest.fixture
 def settings_override(settings, keep_test_connection):
-    """No rate limiting or lockouts while fuzzing: they would answer 429 for everything."""
+    """No rate limiting or lockouts while fuzzing (they would answer 429 for everything), and
+    the integrations configured, so their real code paths are fuzzed rather than a 503."""
     settings.RATE_LIMIT_ENABLED = False
     settings.LOGIN_LOCKOUT_ACCOUNT_FAILURES = 10**9
     settings.LOGIN_LOCKOUT_IP_FAILURES = 10**9
     settings.PAYMENT_WEBHOOK_SECRET = "fuzzing-secret"
+    settings.GOOGLE_OAUTH_CLIENT_ID = "fuzzing-client"
+    settings.GOOGLE_OAUTH_CLIENT_SECRET = "fuzzing-secret"
+    settings.GOOGLE_OAUTH_REDIRECT_URI = "https://app.example.com/youtube/callback"
