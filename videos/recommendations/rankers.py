@@ -116,11 +116,6 @@ class BM25:
             total += weight * self.idf(term) * norm
         return total
 
-    def ideal(self, weighted_terms: dict[str, float]) -> float:
-        """The score of an average-length document holding each term once: the scale on
-        which a score of 1 means "covers the whole question"."""
-        return sum(weight * self.idf(term) for term, weight in weighted_terms.items())
-
 
 def _document_terms(document: Document) -> list[str]:
     return text_module.terms(document.title) * TITLE_WEIGHT + text_module.terms(
@@ -155,13 +150,17 @@ class LexicalRanker:
         self, query: Query, documents: Sequence[Document]
     ) -> list[tuple[float, float, tuple[str, ...]]]:
         """(raw BM25, score in 0..1, matched words) per document, in the documents' order.
-        The 0..1 score is BM25 over the "ideal" score, capped at 1; order by the raw one."""
+
+        Documents are ordered by raw BM25. The 0..1 score is the weighted share of the
+        question's (and topic's) words the video holds: unlike BM25 it does not depend on
+        how many videos the course has (with one video, IDF would make every word it
+        holds look common), so one threshold works for every course."""
         if not documents:
             return []
         corpus = [_document_terms(document) for document in documents]
         bm25 = BM25(corpus)
         core, context = query_terms(query)
-        ideal = bm25.ideal(core)
+        total = sum(core.values())
         forms = text_module.surface_forms(f"{query.topic} {query.question}")
         results = []
         for index, terms in enumerate(corpus):
@@ -170,7 +169,7 @@ class LexicalRanker:
             matched = sorted(
                 (term for term in core if term in present), key=lambda term: -bm25.idf(term)
             )
-            score = min(1.0, raw / ideal) if ideal else 0.0
+            score = sum(core[term] for term in matched) / total if total else 0.0
             words = tuple(forms.get(term, term) for term in matched[:MAX_MATCHED_TERMS])
             results.append((raw, score, words))
         return results
