@@ -479,3 +479,13 @@ def test_unknown_and_hidden_questions_are_404(student_client, mentor):
 
     assert student_client.get("/api/v1/questions/999999/videos").status_code == 404
     assert student_client.get(videos_url(hidden)).status_code == 404
+
+
+def test_a_course_video_that_became_unavailable_is_not_shown(student_client, course, quiz_results):
+    q1 = quiz_results[0]
+    gone = VideoFactory(course=course, youtube_id="goneVideo01", is_available=False)
+    QuestionVideoFactory(question=q1, rank=3, source="course", video=gone, youtube_id="goneVideo01")
+
+    response = student_client.get(url(course))
+
+    assert youtube_ids(response.json()["results"][0]) == ["vidAAAAAAAA", "vidBBBBBBBB"]

@@ -10,11 +10,15 @@ from videos.models import QuestionRecommendation, QuestionVideo
 
 
 def videos_by_question(*, question_ids: list[int]) -> dict[int, list[QuestionVideo]]:
-    """Each question's recommended videos in rank order (one query)."""
+    """Each question's recommended videos in rank order (one query). A course video that
+    became unavailable is left out until the next refresh replaces it."""
     rows: dict[int, list[QuestionVideo]] = defaultdict(list)
-    for row in QuestionVideo.objects.filter(question_id__in=question_ids).order_by(
-        "question_id", "rank"
-    ):
+    recommended = (
+        QuestionVideo.objects.filter(question_id__in=question_ids)
+        .exclude(source=QuestionVideo.Source.COURSE, video__is_available=False)
+        .order_by("question_id", "rank")
+    )
+    for row in recommended:
         rows[row.question_id].append(row)
     return rows
 
