@@ -85,7 +85,7 @@ class EnrollmentAdmin(admin.ModelAdmin):
 class QuestionInline(admin.TabularInline):
     model = Question
     fields = ["position", "lms_id", "question_type", "points_possible", "text"]
-    readonly_fields = fields
+    readonly_fields = ["position", "lms_id", "question_type", "points_possible", "text"]
     extra = 0
     can_delete = False
     show_change_link = True
