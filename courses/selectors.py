@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from config.search import SearchHit, ranked, snippet
-from courses.models import Course, CourseInvitation, Enrollment
+from courses.models import Course, CourseInvitation, Enrollment, Question, Quiz, StudentAnswer
 
 # The weighted fields of course search. The GIN index of migration 0002 is built on exactly
 # this vector; change both together.
@@ -27,6 +27,7 @@ __all__ = [
     "course_get_by_playlist",
     "course_get_visible",
     "course_ids_watchable_by",
+    "course_ids_with_questions",
     "course_is_managed_by",
     "course_list",
     "course_search",
@@ -39,7 +40,13 @@ __all__ = [
     "enrollment_is_active",
     "enrollment_student_ids_on",
     "invitation_exists",
+    "question_get",
+    "questions_for_course",
+    "questions_matching",
+    "quiz_exists",
     "student_ids_taught_by",
+    "wrong_answer_share",
+    "wrong_answers",
 ]
 
 
@@ -249,3 +256,84 @@ def course_search(*, user: User, query: str, limit: int) -> list[SearchHit]:
         )
         for course in courses
     ]
+
+
+# --- quiz results ---------------------------------------------------------------------------
+
+
+def questions_for_course(*, course_id: int, quiz_id: int | None = None) -> QuerySet[Question]:
+    """The course's questions with their quiz, in quiz then question order."""
+    questions = Question.objects.filter(quiz__course_id=course_id).select_related("quiz")
+    if quiz_id is not None:
+        questions = questions.filter(quiz_id=quiz_id)
+    return questions.order_by("quiz_id", "position", "id")
+
+
+def questions_matching(
+    *,
+    course_id: int | None = None,
+    quiz_id: int | None = None,
+    question_ids: list[int] | None = None,
+) -> QuerySet[Question]:
+    """Questions narrowed by any of course, quiz and ids (all of them when none is given)."""
+    questions = Question.objects.all()
+    if course_id is not None:
+        questions = questions.filter(quiz__course_id=course_id)
+    if quiz_id is not None:
+        questions = questions.filter(quiz_id=quiz_id)
+    if question_ids is not None:
+        questions = questions.filter(pk__in=question_ids)
+    return questions.order_by("pk")
+
+
+def question_get(*, question_id: int) -> Question | None:
+    """One question with its quiz and course (for permission checks)."""
+    return Question.objects.select_related("quiz__course").filter(pk=question_id).first()
+
+
+def quiz_exists(*, course_id: int, quiz_id: int) -> bool:
+    return Quiz.objects.filter(pk=quiz_id, course_id=course_id).exists()
+
+
+def wrong_answers(*, course_id: int, user_id: int) -> QuerySet[StudentAnswer]:
+    """The user's wrong answers in the course, each with its question and quiz, in quiz then
+    question order. Only the user's own rows: callers decide whose `user_id` to pass."""
+    return (
+        StudentAnswer.objects.filter(
+            student_id=user_id, is_correct=False, question__quiz__course_id=course_id
+        )
+        .select_related("question__quiz")
+        .order_by("question__quiz_id", "question__position", "question_id")
+    )
+
+
+def wrong_answer_share(
+    *, course_id: int, user_ids: list[int], since: datetime | None
+) -> dict[int, dict[str, int]]:
+    """How many of the course's questions each user answered, and how many wrong, counting
+    answers given at or after `since` (all of them when None), in one query. Every user
+    asked about is in the result; one without answers has zeros."""
+    answers = StudentAnswer.objects.filter(
+        student_id__in=user_ids, question__quiz__course_id=course_id
+    )
+    if since is not None:
+        answers = answers.filter(answered_at__gte=since)
+    rows = (
+        answers.values("student_id")
+        .annotate(answered=Count("id"), wrong=Count("id", filter=Q(is_correct=False)))
+        .values_list("student_id", "answered", "wrong")
+    )
+    shares = {user_id: {"answered": 0, "wrong": 0} for user_id in user_ids}
+    for student_id, answered, wrong in rows:
+        shares[student_id] = {"answered": answered, "wrong": wrong}
+    return shares
+
+
+def course_ids_with_questions() -> list[int]:
+    """Courses that have at least one quiz question, in id order."""
+    return list(
+        Quiz.objects.filter(questions__isnull=False)
+        .values_list("course_id", flat=True)
+        .distinct()
+        .order_by("course_id")
+    )

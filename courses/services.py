@@ -26,6 +26,7 @@ COURSE_AUDIT_FIELDS = (
     "start_date",
     "end_date",
     "instructor_id",
+    "lms_course_id",
 )
 UPDATABLE_FIELDS = frozenset(
     {
@@ -38,6 +39,7 @@ UPDATABLE_FIELDS = frozenset(
         "start_date",
         "end_date",
         "instructor",
+        "lms_course_id",
     }
 )
 
@@ -134,6 +136,7 @@ def course_create(
     instructor: User | None = None,
     source: str = Course.Source.MANUAL,
     playlist_id: str = "",
+    lms_course_id: str = "",
 ) -> Course:
     """Create a course taught by `instructor` (the acting user unless staff name another).
     A duplicate code (in any case) is a 409 `duplicate_code`."""
@@ -154,6 +157,7 @@ def course_create(
         end_date=end_date,
         source=source,
         playlist_id=playlist_id,
+        lms_course_id=lms_course_id,
     )
     _full_clean(course)
     _save_unique(course)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from videos.models import PlaylistImport, Video
+from videos.models import PlaylistImport, QuestionVideo, Topic, Video
 
 
 @admin.register(Video)
@@ -32,3 +32,21 @@ class PlaylistImportAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: object) -> bool:
         return False
+
+
+@admin.register(QuestionVideo)
+class QuestionVideoAdmin(admin.ModelAdmin):
+    """Recommendations are written by refreshes and by instructors through the API; here
+    they are only shown."""
+
+    list_display = ["question", "rank", "source", "youtube_id", "title", "score", "is_pinned"]
+    list_filter = ["source", "is_pinned"]
+    search_fields = ["youtube_id", "title", "question__quiz__course__code"]
+    readonly_fields = [field.name for field in QuestionVideo._meta.fields]
+    list_select_related = ["question"]
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = ["name", "created_at"]
+    search_fields = ["name"]

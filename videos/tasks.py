@@ -5,7 +5,9 @@ import logging
 from celery import shared_task
 from django.conf import settings
 
+from courses import selectors as course_selectors
 from videos import services
+from videos.recommendations import services as recommendations
 from videos.youtube import YouTubeTransientError
 
 logger = logging.getLogger(__name__)
@@ -47,3 +49,26 @@ def playlist_imports_reclaim_stale_task() -> None:
     """Beat runs this every five minutes: imports left running by a dead worker are
     requeued, or failed once out of attempts."""
     services.playlist_imports_reclaim_stale()
+
+
+@shared_task(acks_late=True)
+def recommendations_refresh_task(question_ids: list[int], force: bool = False) -> int:
+    """Refresh these questions' videos (only changed or missing ones unless `force`).
+    Safe to run twice: unchanged inputs are skipped, pinned videos are never touched."""
+    result = recommendations.recommendations_refresh(question_ids=question_ids, force=force)
+    return result.refreshed
+
+
+@shared_task(acks_late=True)
+def recommendations_refresh_course_task(course_id: int, force: bool = False) -> int:
+    """Queue the refresh of every question of a course, in batches."""
+    return recommendations.recommendations_refresh_course(course_id=course_id, force=force)
+
+
+@shared_task(acks_late=True)
+def recommendations_refresh_all_task() -> int:
+    """Nightly: queue a refresh of every course with questions (missing or changed ones)."""
+    return sum(
+        recommendations.recommendations_refresh_course(course_id=course_id)
+        for course_id in course_selectors.course_ids_with_questions()
+    )

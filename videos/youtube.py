@@ -11,6 +11,7 @@ Errors are sorted by what the caller should do about them:
 - `YouTubeError` (the base): anything else YouTube refuses (a bad API key, a bad request).
   Final; retrying the same request cannot help."""
 
+import html
 import logging
 import re
 from collections.abc import Callable, Iterable
@@ -209,9 +210,23 @@ def _batches(items: list[str], size: int) -> Iterable[list[str]]:
         yield items[start : start + size]
 
 
+@dataclass
+class SearchResult:
+    """One video found by search.list."""
+
+    youtube_id: str
+    title: str
+    description: str
+    channel_title: str
+    thumbnail: str
+
+
+SEARCH_DURATIONS = frozenset({"any", "short", "medium", "long"})
+
+
 class YouTubeClient:
     """The three calls an import needs: playlists.list, playlistItems.list (paginated)
-    and videos.list (50 ids a call)."""
+    and videos.list (50 ids a call); and search.list for recommendations."""
 
     def __init__(self, service: Any = None):
         self.service = service if service is not None else build_service()
@@ -309,3 +324,37 @@ class YouTubeClient:
             published_at=parse_datetime(published) if published else None,
             is_available=title not in UNAVAILABLE_TITLES and privacy != "private",
         )
+
+    def search(self, query: str, *, duration: str, max_results: int) -> list[SearchResult]:
+        """Embeddable videos for `query` of one duration class (search.list's
+        videoDuration: "medium" is 4 to 20 minutes, "long" over 20; asking for those two
+        leaves out short videos and shorts), safe search strict, in YouTube's order."""
+        if duration not in SEARCH_DURATIONS:
+            raise ValueError(f"unknown videoDuration {duration!r}")
+        response = _execute(
+            self.service.search().list(
+                part="snippet",
+                q=query,
+                type="video",
+                videoDuration=duration,
+                videoEmbeddable="true",
+                safeSearch="strict",
+                maxResults=max_results,
+            )
+        )
+        results: list[SearchResult] = []
+        for item in response.get("items") or []:
+            youtube_id = (item.get("id") or {}).get("videoId")
+            if not youtube_id or not VIDEO_ID_PATTERN.match(youtube_id):
+                continue
+            snippet = item.get("snippet") or {}
+            results.append(
+                SearchResult(
+                    youtube_id=youtube_id,
+                    title=html.unescape(snippet.get("title") or youtube_id),
+                    description=html.unescape(snippet.get("description") or ""),
+                    channel_title=html.unescape(snippet.get("channelTitle") or ""),
+                    thumbnail=_thumbnail(snippet),
+                )
+            )
+        return results

@@ -515,3 +515,59 @@ _enum_names.update(
         "PrivacyStatusEnum": "jobs.models.YouTubeUpload.Privacy",
     }
 )
+
+# --- remediation: LMS quiz results (courses) and video recommendations (videos) -----------
+# Canvas REST calls: timeouts in seconds, retries of throttled/5xx/network failures inside
+# one sync (BACKOFF seconds doubling, at most BACKOFF_MAX), page size of list calls.
+LMS_CONNECT_TIMEOUT = env.float("LMS_CONNECT_TIMEOUT", default=5.0)
+LMS_READ_TIMEOUT = env.float("LMS_READ_TIMEOUT", default=30.0)
+LMS_MAX_RETRIES = env.int("LMS_MAX_RETRIES", default=4)
+LMS_RETRY_BACKOFF = env.float("LMS_RETRY_BACKOFF", default=2.0)
+LMS_RETRY_BACKOFF_MAX = env.float("LMS_RETRY_BACKOFF_MAX", default=60.0)
+LMS_PAGE_SIZE = env.int("LMS_PAGE_SIZE", default=100)
+# A sync still failing after the client's retries is run again later by its task.
+LMS_SYNC_MAX_RETRIES = env.int("LMS_SYNC_MAX_RETRIES", default=3)
+LMS_SYNC_RETRY_BACKOFF = env.int("LMS_SYNC_RETRY_BACKOFF", default=300)
+LMS_SYNC_RETRY_MAX = env.int("LMS_SYNC_RETRY_MAX", default=3600)
+CELERY_BEAT_SCHEDULE["courses-lms-sync-nightly"] = {
+    # Every night at 02:00 (TIME_ZONE): queue a sync of every linked course.
+    "task": "courses.tasks.lms_sync_all_task",
+    "schedule": crontab(minute="0", hour="2"),
+}
+# Which ranker orders the videos: "auto" (semantic when requirements/ml.txt is installed,
+# else lexical), "lexical" or "semantic".
+REMEDIATION_RANKER = env.str("REMEDIATION_RANKER", default="auto")
+REMEDIATION_VIDEOS_PER_QUESTION = env.int("REMEDIATION_VIDEOS_PER_QUESTION", default=3)
+# A course video is recommended only at or above this score (0..1) of the ranker in use;
+# YouTube fills the remaining places.
+REMEDIATION_MIN_SCORE_LEXICAL = env.float("REMEDIATION_MIN_SCORE_LEXICAL", default=0.35)
+REMEDIATION_MIN_SCORE_SEMANTIC = env.float("REMEDIATION_MIN_SCORE_SEMANTIC", default=0.4)
+# YouTube search for the places course videos do not fill: results per duration class
+# (medium 4-20 min, long > 20 min; short videos and shorts are left out), kept for days.
+REMEDIATION_YOUTUBE_RESULTS = env.int("REMEDIATION_YOUTUBE_RESULTS", default=8)
+REMEDIATION_YOUTUBE_DURATIONS = env.list(
+    "REMEDIATION_YOUTUBE_DURATIONS", default=["medium", "long"]
+)
+REMEDIATION_YOUTUBE_CACHE_SECONDS = env.int(
+    "REMEDIATION_YOUTUBE_CACHE_SECONDS", default=60 * 60 * 24 * 3
+)
+# Questions refreshed per task (a course refresh is split into tasks of this size).
+REMEDIATION_REFRESH_BATCH = env.int("REMEDIATION_REFRESH_BATCH", default=50)
+# Optional topic extraction by an OpenAI-compatible chat endpoint (base URL ending in /v1);
+# empty: topics are extracted locally.
+LLM_API_URL = env.str("LLM_API_URL", default="")
+LLM_API_KEY = env.str("LLM_API_KEY", default="")
+LLM_MODEL = env.str("LLM_MODEL", default="gpt-4o-mini")
+LLM_TIMEOUT = env.float("LLM_TIMEOUT", default=15.0)
+CELERY_BEAT_SCHEDULE["videos-recommendations-nightly"] = {
+    # Every night at 03:30 (TIME_ZONE), after the LMS syncs: refresh the recommendations of
+    # every course with questions (only questions without videos or with changed inputs).
+    "task": "videos.tasks.recommendations_refresh_all_task",
+    "schedule": crontab(minute="30", hour="3"),
+}
+_enum_names.update(
+    {
+        "QuestionTypeEnum": "courses.models.Question.Type",
+        "RecommendationSourceEnum": "videos.models.QuestionVideo.Source",
+    }
+)

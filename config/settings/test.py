@@ -16,3 +16,6 @@ CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="lectern-t
     "PYTEST_XDIST_WORKER", default=""
 )
 LOGGING["root"]["level"] = "WARNING"
+# The lexical ranker keeps the suite fast and deterministic; the semantic ranker's tests
+# ask for it explicitly (and skip when requirements/ml.txt is not installed).
+REMEDIATION_RANKER = env.str("REMEDIATION_RANKER", default="lexical")

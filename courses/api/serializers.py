@@ -3,7 +3,8 @@ from typing import Any
 from rest_framework import serializers
 
 from accounts.models import User
-from courses.models import Course, CourseInvitation, Enrollment
+from courses.lms.grading import strip_html
+from courses.models import Course, CourseInvitation, Enrollment, LMSSync, Question
 
 CONTEXT_MAX_LENGTH = 20_000
 
@@ -42,6 +43,8 @@ class CourseSerializer(serializers.ModelSerializer):
             "end_date",
             "source",
             "playlist_id",
+            "lms_course_id",
+            "lms_synced_at",
             "video_count",
             "total_duration_seconds",
             "enrolled",
@@ -64,6 +67,13 @@ class CourseWriteSerializer(serializers.Serializer):
     )
     start_date = serializers.DateField(required=False, allow_null=True)
     end_date = serializers.DateField(required=False, allow_null=True)
+    lms_course_id = serializers.RegexField(
+        r"^(?:[A-Za-z0-9][A-Za-z0-9:_.-]{0,63})?$",
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="The course's id in the instructor's LMS (Canvas); empty unlinks it.",
+    )
     instructor_id = serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(deleted_at__isnull=True),
         source="instructor",
@@ -150,3 +160,125 @@ class InvitationSerializer(serializers.ModelSerializer):
         model = CourseInvitation
         fields = ["id", "course_id", "email", "invited_by_id", "created_at", "accepted_at"]
         read_only_fields = fields
+
+
+# --- LMS ------------------------------------------------------------------------------------
+
+
+class LMSTokenInputSerializer(serializers.Serializer):
+    access_token = serializers.CharField(max_length=4096, trim_whitespace=True)
+    course_ids = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        min_length=1,
+        max_length=200,
+        help_text="The LMS course ids this token may sync.",
+    )
+    link = serializers.CharField(
+        max_length=500,
+        help_text="Base URL of the LMS (https; public hosts only), e.g. "
+        "https://school.instructure.com.",
+    )
+
+
+class LMSTokenSerializer(serializers.Serializer):
+    provider = serializers.CharField()
+    token = serializers.CharField(help_text="Masked: at most the last four characters.")
+    course_ids = serializers.ListField(child=serializers.CharField())
+    link = serializers.CharField()
+    updated_at = serializers.DateTimeField()
+
+
+class LMSSyncSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LMSSync
+        fields = [
+            "id",
+            "course_id",
+            "status",
+            "quizzes",
+            "questions",
+            "answers",
+            "unmatched_students",
+            "error",
+            "attempts",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+# --- assessment upload ------------------------------------------------------------------------
+
+UPLOAD_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9:_.-]{0,63}$"
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """JSON true or false only (DRF's BooleanField also takes "yes", 1, "on"...)."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class StrictSerializer(serializers.Serializer):
+    """Refuses keys it does not know, so that a typo is an error and not a silent skip."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError({name: ["Unknown field."] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class AnswerUploadSerializer(StrictSerializer):
+    student_id = serializers.IntegerField(required=False, min_value=1)
+    lms_user_id = serializers.CharField(required=False, max_length=64)
+    correct = StrictBooleanField()
+    score = serializers.FloatField(
+        required=False, min_value=0, help_text="Default: the question's points if correct, else 0."
+    )
+    answered_at = serializers.DateTimeField(required=False, help_text="Default: now.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("student_id" in attrs) == ("lms_user_id" in attrs):
+            raise serializers.ValidationError(
+                {"student_id": ["Give exactly one of student_id and lms_user_id."]}
+            )
+        return attrs
+
+
+class QuestionUploadSerializer(StrictSerializer):
+    id = serializers.RegexField(UPLOAD_ID_PATTERN, max_length=64)
+    text = serializers.CharField(max_length=10_000, help_text="HTML is stripped.")
+    type = serializers.ChoiceField(choices=Question.Type.choices)
+    points = serializers.FloatField(min_value=0, max_value=10_000)
+    answers = serializers.ListField(
+        child=AnswerUploadSerializer(), max_length=5_000, required=False, default=list
+    )
+
+    def validate_text(self, value: str) -> str:
+        text = strip_html(value)
+        if not text:
+            raise serializers.ValidationError("The question has no text.")
+        return text
+
+
+class QuizUploadSerializer(StrictSerializer):
+    id = serializers.RegexField(UPLOAD_ID_PATTERN, max_length=64)
+    title = serializers.CharField(max_length=300)
+    questions = serializers.ListField(
+        child=QuestionUploadSerializer(), min_length=1, max_length=500
+    )
+
+
+class AssessmentUploadSerializer(StrictSerializer):
+    quizzes = serializers.ListField(child=QuizUploadSerializer(), min_length=1, max_length=200)
+
+
+class AssessmentUploadResultSerializer(serializers.Serializer):
+    quizzes = serializers.IntegerField()
+    questions = serializers.IntegerField()
+    answers = serializers.IntegerField()

@@ -6,4 +6,7 @@ from courses.api import views
 router = SimpleRouter(trailing_slash=False)
 router.register("courses", views.CourseViewSet, basename="course")
 
-urlpatterns: list[URLPattern | URLResolver] = [path("", include(router.urls))]
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("lms/token", views.LMSTokenView.as_view(), name="lms-token"),
+    path("", include(router.urls)),
+]

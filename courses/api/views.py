@@ -9,18 +9,19 @@ from drf_spectacular.utils import (
     extend_schema_field,
     extend_schema_view,
 )
-from rest_framework import mixins, status, viewsets
+from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.selectors import request_user
+from accounts.selectors import mask_token, request_user
 from config.api.schema import error_response
-from config.errors import PermissionDenied
-from courses import selectors, services
+from config.errors import NotFound, PermissionDenied
+from courses import assessments, selectors, services
 from courses.api import serializers as s
 from courses.api.permissions import IsMentorOrAdmin
+from courses.lms import credentials, sync
 from courses.models import Course
 
 REGISTRATION_REFUSALS = (
@@ -273,3 +274,120 @@ class CourseViewSet(
             s.InvitationSerializer(invitation).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
         )
+
+    @extend_schema(
+        methods=["POST"],
+        tags=["lms"],
+        summary="Sync quiz results from the LMS",
+        description="Queues a sync of the course's published, unlocked quizzes, their "
+        "questions and the students' answers from Canvas, with the instructor's stored "
+        "token; answers 202 with the sync record (poll GET on the same path).",
+        request=None,
+        responses={
+            202: s.LMSSyncSerializer,
+            403: error_response("Only the instructor or staff."),
+            409: error_response(
+                "Not ready (`lms_not_linked`, `lms_token_missing`, `lms_course_not_in_token`) "
+                "or already queued (`lms_sync_in_progress`)."
+            ),
+        },
+    )
+    @extend_schema(
+        methods=["GET"],
+        tags=["lms"],
+        summary="The course's latest LMS sync",
+        responses={
+            200: s.LMSSyncSerializer,
+            403: error_response("Only the instructor or staff."),
+            404: error_response("Never synced (`lms_never_synced`)."),
+        },
+    )
+    @action(detail=True, methods=["get", "post"], url_path="lms-sync", filter_backends=[])
+    def lms_sync(self, request: Request, pk: str | None = None) -> Response:
+        course = self._managed_course()
+        if request.method == "GET":
+            return Response(s.LMSSyncSerializer(sync.lms_sync_get_latest(course_id=course.pk)).data)
+        record = sync.lms_sync_request(course=course, requested_by=request_user(request))
+        return Response(s.LMSSyncSerializer(record).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        tags=["lms"],
+        summary="Upload quiz results",
+        description="Quizzes, their questions and each student's answers as one JSON "
+        "document, for courses without an LMS. Validated strictly (unknown keys, repeated "
+        "ids, students who are not in the course, scores above the points are 400s) and "
+        "stored all or nothing; uploading the same ids again updates them.",
+        request=s.AssessmentUploadSerializer,
+        responses={
+            201: s.AssessmentUploadResultSerializer,
+            403: error_response("Only the instructor or staff."),
+        },
+    )
+    @action(detail=True, methods=["post"], filter_backends=[])
+    def assessments(self, request: Request, pk: str | None = None) -> Response:
+        course = self._managed_course()
+        serializer = s.AssessmentUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = assessments.assessment_upload(
+            course=course, acting_user=request_user(request), document=serializer.validated_data
+        )
+        return Response(
+            s.AssessmentUploadResultSerializer(result).data, status=status.HTTP_201_CREATED
+        )
+
+
+def _token_output(credential: Any) -> dict[str, Any]:
+    return {
+        "provider": credential.provider,
+        "token": mask_token(credential.token_hint),
+        "course_ids": list(credential.extra.get("course_ids", [])),
+        "link": credential.extra.get("link", ""),
+        "updated_at": credential.updated_at,
+    }
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=["lms"],
+        summary="The caller's LMS token (masked)",
+        responses={200: s.LMSTokenSerializer, 404: error_response("No token stored.")},
+    ),
+    put=extend_schema(
+        tags=["lms"],
+        summary="Store or replace the caller's LMS token",
+        description="Kept encrypted. `link` must be an https URL whose host resolves to "
+        "public addresses only (400 `unsafe_link` otherwise).",
+        request=s.LMSTokenInputSerializer,
+        responses={200: s.LMSTokenSerializer, 400: error_response("Missing or invalid field.")},
+    ),
+    delete=extend_schema(
+        tags=["lms"],
+        summary="Remove the caller's LMS token",
+        responses={204: None, 404: error_response("No token stored.")},
+    ),
+)
+class LMSTokenView(generics.GenericAPIView):
+    """Mentors and admins keep the Canvas token their courses are synced with."""
+
+    permission_classes = [IsAuthenticated, IsMentorOrAdmin]
+    serializer_class = s.LMSTokenSerializer
+    filter_backends: list[Any] = []
+
+    def get(self, request: Request) -> Response:
+        credential = credentials.lms_token_get(user=request_user(request))
+        if credential is None:
+            raise NotFound("No LMS token stored.", code="lms_token_missing")
+        return Response(s.LMSTokenSerializer(_token_output(credential)).data)
+
+    def put(self, request: Request) -> Response:
+        serializer = s.LMSTokenInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        credential = credentials.lms_token_store(
+            user=request_user(request), **serializer.validated_data
+        )
+        return Response(s.LMSTokenSerializer(_token_output(credential)).data)
+
+    def delete(self, request: Request) -> Response:
+        if not credentials.lms_token_delete(user=request_user(request)):
+            raise NotFound("No LMS token stored.", code="lms_token_missing")
+        return Response(status=status.HTTP_204_NO_CONTENT)

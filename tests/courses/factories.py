@@ -1,6 +1,7 @@
 import factory
+from django.utils import timezone
 
-from courses.models import Course, CourseInvitation, Enrollment
+from courses.models import Course, CourseInvitation, Enrollment, Question, Quiz, StudentAnswer
 from tests.accounts.factories import MentorFactory, StudentFactory
 
 
@@ -31,3 +32,36 @@ class InvitationFactory(factory.django.DjangoModelFactory):
 
     course = factory.SubFactory(CourseFactory)
     email = factory.Sequence(lambda n: f"invitee{n}@example.com")
+
+
+class QuizFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Quiz
+
+    course = factory.SubFactory(CourseFactory)
+    source = Quiz.Source.UPLOAD
+    lms_id = factory.Sequence(lambda n: f"quiz-{n}")
+    title = factory.Sequence(lambda n: f"Quiz {n}")
+
+
+class QuestionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Question
+
+    quiz = factory.SubFactory(QuizFactory)
+    lms_id = factory.Sequence(lambda n: f"question-{n}")
+    position = factory.Sequence(lambda n: n)
+    text = factory.Sequence(lambda n: f"Question {n}: what is the derivative of x^{n}?")
+    question_type = Question.Type.MULTIPLE_CHOICE
+    points_possible = 1.0
+
+
+class StudentAnswerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StudentAnswer
+
+    student = factory.SubFactory(StudentFactory)
+    question = factory.SubFactory(QuestionFactory)
+    is_correct = False
+    score = 0.0
+    answered_at = factory.LazyFunction(timezone.now)

@@ -1,10 +1,15 @@
 import pytest
 
 from accounts.models import AuditLog
-from courses.models import Course
+from courses.models import Course, LMSSync
 from tests.accounts.factories import AdminFactory
-from tests.courses.factories import CourseFactory, EnrollmentFactory
-from tests.videos.factories import PlaylistImportFactory, VideoFactory
+from tests.courses.factories import (
+    CourseFactory,
+    EnrollmentFactory,
+    QuestionFactory,
+    StudentAnswerFactory,
+)
+from tests.videos.factories import PlaylistImportFactory, QuestionVideoFactory, VideoFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -46,3 +51,22 @@ def test_playlist_imports_list_status_and_error(admin_client):
     page = response.content.decode()
     assert "The playlist is private." in page
     assert "Failed" in page
+
+
+def test_quiz_results_and_recommendations_are_shown_in_admin(admin_client):
+    question = QuestionFactory(text="What is the chain rule for?")
+    StudentAnswerFactory(question=question)
+    LMSSync.objects.create(course=question.quiz.course)
+    QuestionVideoFactory(question=question, title="Chain rule explained")
+
+    quiz_page = admin_client.get(f"/admin/courses/quiz/{question.quiz_id}/change/")
+    assert quiz_page.status_code == 200
+    assert "What is the chain rule for?" in quiz_page.content.decode()
+    for path in [
+        "/admin/courses/studentanswer/",
+        "/admin/courses/lmssync/",
+        "/admin/videos/topic/",
+    ]:
+        assert admin_client.get(path).status_code == 200
+    recommendations = admin_client.get("/admin/videos/questionvideo/")
+    assert "Chain rule explained" in recommendations.content.decode()

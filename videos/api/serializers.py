@@ -3,7 +3,7 @@ from typing import Any
 from rest_framework import serializers
 
 from config.search import MAX_QUERY_LENGTH
-from videos.models import PlaylistImport, Video
+from videos.models import PlaylistImport, QuestionVideo, Video
 from videos.youtube import parse_video_id
 
 
@@ -121,3 +121,115 @@ class SearchHitSerializer(serializers.Serializer):
 
 class SearchResultSerializer(serializers.Serializer):
     results = SearchHitSerializer(many=True)
+
+
+# --- recommendations ----------------------------------------------------------------------------
+
+
+class RecommendedVideoSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = QuestionVideo
+        fields = [
+            "rank",
+            "source",
+            "video_id",
+            "youtube_id",
+            "url",
+            "title",
+            "channel_title",
+            "thumbnail",
+            "score",
+            "reason",
+            "is_pinned",
+            "refreshed_at",
+        ]
+        read_only_fields = fields
+
+    def get_url(self, row: QuestionVideo) -> str:
+        return f"https://www.youtube.com/watch?v={row.youtube_id}"
+
+
+class QuestionVideosSerializer(serializers.Serializer):
+    question_id = serializers.IntegerField()
+    quiz_id = serializers.IntegerField()
+    quiz_title = serializers.CharField()
+    question_text = serializers.CharField()
+    question_type = serializers.CharField()
+    points_possible = serializers.FloatField()
+    topic = serializers.CharField(allow_null=True)
+    refreshed_at = serializers.DateTimeField(allow_null=True)
+    videos = RecommendedVideoSerializer(many=True)
+
+
+class AssessmentVideosSerializer(QuestionVideosSerializer):
+    score = serializers.FloatField(help_text="The student's points on the question.")
+    answered_at = serializers.DateTimeField()
+
+
+class AssessmentVideosQuerySerializer(serializers.Serializer):
+    student_id = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="Instructor and staff: whose wrong questions (default: the caller's).",
+    )
+
+
+class QuestionVideosQuerySerializer(serializers.Serializer):
+    quiz_id = serializers.IntegerField(required=False, min_value=1)
+
+
+class CourseRefreshSerializer(serializers.Serializer):
+    force = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Recompute every question, not only those without videos or with changed "
+        "inputs (pinned videos stay).",
+    )
+
+
+class RefreshQueuedSerializer(serializers.Serializer):
+    course_id = serializers.IntegerField(allow_null=True)
+    questions = serializers.IntegerField(help_text="Questions queued for a refresh.")
+    force = serializers.BooleanField()
+
+
+class RefreshFilterSerializer(serializers.Serializer):
+    course_id = serializers.IntegerField(required=False, min_value=1)
+    quiz_id = serializers.IntegerField(required=False, min_value=1)
+    question_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), required=False, max_length=10_000
+    )
+    stale_before = serializers.DateTimeField(
+        required=False, help_text="Only questions never refreshed or refreshed before this."
+    )
+
+
+class QuestionVideoPinSerializer(serializers.Serializer):
+    """Name the video by `video_id` (a video of the question's course) or by `youtube_id`
+    (a YouTube id or link); with neither, the video already at `rank` is (un)pinned."""
+
+    rank = serializers.IntegerField(min_value=1, max_value=10)
+    video_id = serializers.IntegerField(required=False, min_value=1)
+    youtube_id = serializers.CharField(required=False, max_length=500)
+    title = serializers.CharField(required=False, allow_blank=True, max_length=300)
+    is_pinned = serializers.BooleanField(required=False, default=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "video_id" in attrs and "youtube_id" in attrs:
+            raise serializers.ValidationError(
+                {"video_id": ["Give video_id or youtube_id, not both."]}
+            )
+        if "youtube_id" in attrs:
+            youtube_id = parse_video_id(attrs["youtube_id"])
+            if youtube_id is None:
+                raise serializers.ValidationError(
+                    {"youtube_id": ["Not a YouTube video id or video URL."]}
+                )
+            attrs["youtube_id"] = youtube_id
+        return attrs
+
+
+class QuestionVideoRemoveSerializer(serializers.Serializer):
+    rank = serializers.IntegerField(min_value=1, max_value=10)

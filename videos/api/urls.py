@@ -23,5 +23,30 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="video-playlist-import-detail",
     ),
     path("search", views.SearchView.as_view(), name="search"),
+    path(
+        "courses/<int:course_id>/assessment-videos",
+        views.AssessmentVideosView.as_view(),
+        name="course-assessment-videos",
+    ),
+    path(
+        "courses/<int:course_id>/question-videos",
+        views.CourseQuestionVideosView.as_view(),
+        name="course-question-videos",
+    ),
+    path(
+        "courses/<int:course_id>/recommendations/refresh",
+        views.CourseRecommendationsRefreshView.as_view(),
+        name="course-recommendations-refresh",
+    ),
+    path(
+        "recommendations/refresh",
+        views.RecommendationsRefreshView.as_view(),
+        name="recommendations-refresh",
+    ),
+    path(
+        "questions/<int:question_id>/videos",
+        views.QuestionVideosView.as_view(),
+        name="question-videos",
+    ),
     path("", include(router.urls)),
 ]

@@ -3,6 +3,7 @@ from typing import Any
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
+from rest_framework.permissions import IsAdminUser, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -13,7 +14,9 @@ from courses import selectors as course_selectors
 from videos import selectors, services
 from videos.api import serializers as s
 from videos.api.permissions import IsMentorOrAdmin
-from videos.models import PlaylistImport, Video
+from videos.models import PlaylistImport, QuestionVideo, Video
+from videos.recommendations import selectors as rec_selectors
+from videos.recommendations import services as recommendations
 
 NOT_MANAGER = "Only the course's instructor or staff may do this."
 
@@ -215,3 +218,212 @@ class SearchView(generics.GenericAPIView):
             limit=query.validated_data["limit"],
         )
         return Response(s.SearchResultSerializer({"results": hits}).data)
+
+
+# --- recommendations ----------------------------------------------------------------------------
+
+
+def _managed_course_access(request: Request, course_id: int) -> course_selectors.CourseAccess:
+    access = _course_access(request, course_id)
+    if not access.is_manager:
+        raise PermissionDenied(NOT_MANAGER, code="not_course_manager")
+    return access
+
+
+class NoQuerysetMixin:
+    """Views whose reads go through selectors; a queryset exists only for schema tools."""
+
+    def get_queryset(self) -> QuerySet[QuestionVideo]:
+        return QuestionVideo.objects.none()
+
+
+@extend_schema(
+    tags=["recommendations"],
+    summary="Videos for the questions a student got wrong",
+    description="A student sees their own wrong questions (an active enrollment is "
+    "needed), each with its quiz, text, topic and up to three videos; a video shown for an "
+    "earlier question is not repeated. The instructor and staff pass `student_id`. "
+    "Nothing wrong: an empty list.",
+    parameters=[s.AssessmentVideosQuerySerializer],
+    responses={
+        200: s.AssessmentVideosSerializer(many=True),
+        403: error_response(
+            "Not enrolled (`enrollment_required`), or `student_id` of someone else "
+            "(`not_course_manager`)."
+        ),
+        404: error_response("Unknown course, or a student who is not in it."),
+    },
+)
+class AssessmentVideosView(NoQuerysetMixin, generics.GenericAPIView):
+    serializer_class = s.AssessmentVideosSerializer
+    filter_backends: list[Any] = []
+
+    def get(self, request: Request, course_id: int) -> Response:
+        access = _course_access(request, course_id)
+        user = request_user(request)
+        query = s.AssessmentVideosQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        student_id = query.validated_data.get("student_id", user.pk)
+        if student_id != user.pk:
+            if not access.is_manager:
+                raise PermissionDenied(NOT_MANAGER, code="not_course_manager")
+            if course_selectors.enrollment_get(user_id=student_id, course_id=course_id) is None:
+                raise NotFound("No such student in this course.", code="student_not_found")
+        elif not access.can_watch:
+            raise PermissionDenied(
+                "Enroll in the course to see its videos.", code="enrollment_required"
+            )
+        items = rec_selectors.assessment_items(course_id=course_id, user_id=student_id)
+        page = self.paginate_queryset(items)  # type: ignore[arg-type]
+        return self.get_paginated_response(s.AssessmentVideosSerializer(page, many=True).data)
+
+
+@extend_schema(
+    tags=["recommendations"],
+    summary="Every question of a course with its topic and videos",
+    parameters=[s.QuestionVideosQuerySerializer],
+    responses={
+        200: s.QuestionVideosSerializer(many=True),
+        403: error_response("Only the instructor or staff."),
+    },
+)
+class CourseQuestionVideosView(NoQuerysetMixin, generics.GenericAPIView):
+    serializer_class = s.QuestionVideosSerializer
+    filter_backends: list[Any] = []
+
+    def get(self, request: Request, course_id: int) -> Response:
+        _managed_course_access(request, course_id)
+        query = s.QuestionVideosQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        questions = course_selectors.questions_for_course(
+            course_id=course_id, quiz_id=query.validated_data.get("quiz_id")
+        )
+        page = self.paginate_queryset(questions)  # type: ignore[arg-type]
+        items = rec_selectors.question_items(questions=list(page or []))
+        return self.get_paginated_response(s.QuestionVideosSerializer(items, many=True).data)
+
+
+@extend_schema(
+    tags=["recommendations"],
+    summary="Refresh the course's recommendations",
+    description="Queues the refresh of every question of the course without videos or "
+    "whose inputs changed (question text, course context, course videos); `force` "
+    "recomputes all. Pinned videos stay.",
+    request=s.CourseRefreshSerializer,
+    responses={
+        202: s.RefreshQueuedSerializer,
+        403: error_response("Only the instructor or staff."),
+    },
+)
+class CourseRecommendationsRefreshView(NoQuerysetMixin, generics.GenericAPIView):
+    serializer_class = s.RefreshQueuedSerializer
+    filter_backends: list[Any] = []
+
+    def post(self, request: Request, course_id: int) -> Response:
+        _managed_course_access(request, course_id)
+        serializer = s.CourseRefreshSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        force = serializer.validated_data["force"]
+        count = recommendations.recommendations_refresh_course(course_id=course_id, force=force)
+        data = {"course_id": course_id, "questions": count, "force": force}
+        return Response(s.RefreshQueuedSerializer(data).data, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(
+    tags=["recommendations"],
+    summary="Recompute recommendations matching a filter (staff)",
+    description="Every filter given narrows the set (course, quiz, question ids; "
+    "`stale_before`: only questions never refreshed or refreshed before it). The matching "
+    "questions are recomputed in the background; pinned videos stay.",
+    request=s.RefreshFilterSerializer,
+    responses={202: s.RefreshQueuedSerializer, 403: error_response("Staff only.")},
+)
+class RecommendationsRefreshView(NoQuerysetMixin, generics.GenericAPIView):
+    permission_classes = [IsAuthenticated, IsAdminUser]
+    serializer_class = s.RefreshQueuedSerializer
+    filter_backends: list[Any] = []
+
+    def post(self, request: Request) -> Response:
+        serializer = s.RefreshFilterSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        count = recommendations.recommendations_refresh_filter(
+            acting_user=request_user(request), **serializer.validated_data
+        )
+        data = {
+            "course_id": serializer.validated_data.get("course_id"),
+            "questions": count,
+            "force": True,
+        }
+        return Response(s.RefreshQueuedSerializer(data).data, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=["recommendations"],
+        summary="A question with its topic and videos",
+        responses={
+            200: s.QuestionVideosSerializer,
+            403: error_response("Only the instructor or staff."),
+        },
+    ),
+    put=extend_schema(
+        tags=["recommendations"],
+        summary="Pin, replace or unpin a question's video",
+        description="Puts the named video at `rank`, pinned: refreshes never replace or move "
+        "it. Without a video, (un)pins the one already at `rank`.",
+        request=s.QuestionVideoPinSerializer,
+        responses={
+            200: s.QuestionVideosSerializer,
+            400: error_response("Invalid rank or video."),
+            403: error_response("Only the instructor or staff."),
+            404: error_response("Unknown question, or no video at `rank` (`no_video_at_rank`)."),
+        },
+    ),
+    delete=extend_schema(
+        tags=["recommendations"],
+        summary="Remove a question's video",
+        description="Removes the video at `rank`; it is never recommended for this question "
+        "again, and the next refresh fills the place.",
+        parameters=[s.QuestionVideoRemoveSerializer],
+        responses={
+            200: s.QuestionVideosSerializer,
+            403: error_response("Only the instructor or staff."),
+            404: error_response("Unknown question, or no video at `rank`."),
+        },
+    ),
+)
+class QuestionVideosView(NoQuerysetMixin, generics.GenericAPIView):
+    serializer_class = s.QuestionVideosSerializer
+    filter_backends: list[Any] = []
+
+    def _question(self, request: Request, question_id: int) -> Any:
+        question = course_selectors.question_get(question_id=question_id)
+        if question is None:
+            raise NotFound("Question not found.")
+        _managed_course_access(request, question.quiz.course_id)
+        return question
+
+    def _output(self, question: Any) -> Response:
+        item = rec_selectors.question_items(questions=[question])[0]
+        return Response(s.QuestionVideosSerializer(item).data)
+
+    def get(self, request: Request, question_id: int) -> Response:
+        return self._output(self._question(request, question_id))
+
+    def put(self, request: Request, question_id: int) -> Response:
+        question = self._question(request, question_id)
+        serializer = s.QuestionVideoPinSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        recommendations.question_video_pin(
+            question=question, acting_user=request_user(request), **serializer.validated_data
+        )
+        return self._output(question)
+
+    def delete(self, request: Request, question_id: int) -> Response:
+        question = self._question(request, question_id)
+        query = s.QuestionVideoRemoveSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        recommendations.question_video_remove(
+            question=question, acting_user=request_user(request), rank=query.validated_data["rank"]
+        )
+        return self._output(question)
