@@ -56,6 +56,12 @@ def slow_merge(monkeypatch):
     monkeypatch.setattr(services, "intervals_merge", slow)
 
 
+def seconds_since(moment) -> float:
+    """Real time elapsed since `moment`, plus one second of rounding: on a loaded machine
+    the requests may take seconds, and the server rightly credits that time too."""
+    return (timezone.now() - moment).total_seconds() + 1
+
+
 def open_play(user, video, seconds_ago: int, event_id: str) -> None:
     with freeze_time(timezone.now() - timedelta(seconds=seconds_ago)):
         response = client_for(user).post(
@@ -69,6 +75,7 @@ def test_two_heartbeats_at_once_credit_the_span_once(slow_merge):
     video = VideoFactory(duration_seconds=3600)
     enrollment = EnrollmentFactory(course=video.course)
     student = enrollment.user
+    started = timezone.now()
     open_play(student, video, 100, "play")
     clients = [client_for(student), client_for(student)]
 
@@ -88,7 +95,7 @@ def test_two_heartbeats_at_once_credit_the_span_once(slow_merge):
     assert [response.status_code for response in responses] == [200, 200]
     credited = sorted(response.json()["credited_seconds"] for response in responses)
     assert credited[0] == 0
-    assert 99 <= credited[1] <= 101
+    assert 99 <= credited[1] <= 100 + seconds_since(started)
     assert WatchEvent.objects.filter(kind="heartbeat").count() == 2
     day = VideoProgress.objects.get()
     assert day.watch_seconds == credited[1]
@@ -101,6 +108,7 @@ def test_pauses_of_two_videos_at_once_both_count(slow_merge):
     course = CourseFactory()
     first, second = VideoFactory(course=course), VideoFactory(course=course)
     student = EnrollmentFactory(course=course).user
+    started = timezone.now()
     open_play(student, first, 100, "play-first")
     open_play(student, second, 100, "play-second")
     videos = [first, second]
@@ -121,7 +129,7 @@ def test_pauses_of_two_videos_at_once_both_count(slow_merge):
 
     assert [response.status_code for response in responses] == [200, 200]
     credited = [response.json()["credited_seconds"] for response in responses]
-    assert all(99 <= seconds <= 101 for seconds in credited)
+    assert all(99 <= seconds <= 100 + seconds_since(started) for seconds in credited)
     assert DailyAttendance.objects.get().total_seconds == sum(credited)
     assert list(VideoProgress.objects.order_by("video_id").values_list("watch_seconds")) == [
         (credited[0],),
