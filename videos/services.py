@@ -14,8 +14,8 @@ from django.db import transaction
 from django.db.models import F, ProtectedError, Q
 from django.utils import timezone
 
-from accounts.models import User
-from accounts.services import audit_record
+from accounts.models import Notification, User
+from accounts.services import audit_record, notify
 from config.errors import (
     Conflict,
     DomainError,
@@ -551,6 +551,18 @@ def _store_batch(
         finished_at=now,
         updated_at=now,
     )
+    if record.requested_by is not None:
+        # In the transaction that finishes the import: only the run that finished it tells.
+        notify(
+            user=record.requested_by,
+            type=Notification.Type.PLAYLIST_IMPORTED,
+            data={
+                "import_id": record.pk,
+                "course_id": course.pk,
+                "course_title": course.title,
+                "video_count": stored,
+            },
+        )
     logger.info(
         "playlist %s imported into course %s: %d videos", record.playlist_id, course.pk, stored
     )
