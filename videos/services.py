@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, ProtectedError, Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from accounts.models import Notification, User
 from accounts.services import audit_record, notify
@@ -219,10 +220,31 @@ def playlist_import_request(
     record = playlist_import_create(
         requested_by=requested_by, playlist_url=playlist_url, course_id=course_id
     )
+    transaction.on_commit(partial(_send_run_task, record.pk))
+    return record
+
+
+def _send_run_task(import_id: int) -> bool:
+    """Publish the import's task. A broker that is down is logged, not raised: the import
+    is recorded as queued, and the sweep (`playlist_imports_reclaim_stale`) sends it again
+    once it has waited longer than any retry countdown."""
     from videos.tasks import playlist_import_run_task
 
-    transaction.on_commit(lambda: playlist_import_run_task.delay(record.pk))
-    return record
+    try:
+        playlist_import_run_task.apply_async(args=(import_id,), retry=False)
+    except (KombuOperationalError, OSError):
+        logger.warning("broker unavailable: playlist import %s waits for the sweep", import_id)
+        return False
+    return True
+
+
+def _lost_queued(now: datetime) -> Q:
+    """Queued imports untouched for longer than the longest retry countdown plus the hard
+    time limit: their message never reached the broker, or the broker lost it."""
+    lost_before = now - timedelta(
+        seconds=settings.YOUTUBE_IMPORT_RETRY_BACKOFF_MAX + settings.CELERY_TASK_TIME_LIMIT
+    )
+    return Q(status=PlaylistImport.Status.QUEUED, updated_at__lt=lost_before)
 
 
 def playlist_import_retry_countdown(attempt: int) -> int:
@@ -288,7 +310,8 @@ def playlist_imports_reclaim_stale() -> tuple[int, int]:
     time limit, so no worker is running them, and after a time-limit kill (acked as
     failed) no message brings them back. Each is put back in the queue and its task sent
     again after commit, or failed once it has had YOUTUBE_IMPORT_MAX_RETRIES + 1 attempts
-    (the task's own budget). Returns (requeued, failed).
+    (the task's own budget). Queued imports whose message was lost (see `_lost_queued`)
+    have their task sent again. Returns (requeued, failed).
 
     Safe to run twice, and alongside the tasks: every row changes by a conditional update,
     and a task is sent only for a row this call requeued."""
@@ -322,6 +345,14 @@ def playlist_imports_reclaim_stale() -> tuple[int, int]:
         ):
             requeued += 1
             transaction.on_commit(partial(playlist_import_run_task.delay, pk))
+    for pk in (
+        PlaylistImport.objects.filter(_lost_queued(now)).order_by("pk").values_list("pk", flat=True)
+    ):
+        # Touching `updated_at` claims the resend, so overlapping sweeps send it once; a
+        # duplicate message would be harmless anyway (`_claim` runs an import once).
+        if PlaylistImport.objects.filter(_lost_queued(now), pk=pk).update(updated_at=now):
+            requeued += 1
+            transaction.on_commit(partial(_send_run_task, pk))
     if requeued or failed:
         logger.warning("stale playlist imports: %d requeued, %d failed", requeued, failed)
     return requeued, failed

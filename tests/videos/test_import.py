@@ -640,3 +640,42 @@ def test_the_requester_is_told_when_the_import_finishes(youtube_responses):
         "course_title": "Django for beginners",
         "video_count": 6,
     }
+
+
+def test_a_broker_down_at_request_leaves_the_import_queued_for_the_sweep(
+    mentor, youtube_responses, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(tasks.playlist_import_run_task, "apply_async", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(mentor).post(
+            "/api/v1/videos/youtube-playlist", {"playlist_url": SMALL_PLAYLIST}
+        )
+    assert response.status_code == 202
+    record = PlaylistImport.objects.get(pk=response.json()["id"])
+    assert record.status == PlaylistImport.Status.QUEUED
+    assert "waits for the sweep" in caplog.text
+
+    # Young queued imports are left alone: their message may still be on its way.
+    assert services.playlist_imports_reclaim_stale() == (0, 0)
+
+    monkeypatch.undo()
+    youtube_responses(*SMALL_IMPORT)
+    lost_for = settings.YOUTUBE_IMPORT_RETRY_BACKOFF_MAX + settings.CELERY_TASK_TIME_LIMIT + 1
+    with freeze_time(timezone.now() + timedelta(seconds=lost_for)):
+        with django_capture_on_commit_callbacks(execute=False) as first:
+            assert services.playlist_imports_reclaim_stale() == (1, 0)
+        with django_capture_on_commit_callbacks(execute=False) as second:
+            assert services.playlist_imports_reclaim_stale() == (0, 0)
+    assert (len(first), len(second)) == (1, 0)
+    first[0]()
+    record.refresh_from_db()
+    assert (record.status, record.imported, record.attempts) == (
+        PlaylistImport.Status.SUCCEEDED,
+        6,
+        1,
+    )
