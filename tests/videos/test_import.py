@@ -650,11 +650,12 @@ def test_a_broker_down_at_request_leaves_the_import_queued_for_the_sweep(
     def broker_down(*args, **kwargs):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr(tasks.playlist_import_run_task, "apply_async", broker_down)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = client_for(mentor).post(
-            "/api/v1/videos/youtube-playlist", {"playlist_url": SMALL_PLAYLIST}
-        )
+    with monkeypatch.context() as patched:
+        patched.setattr(tasks.playlist_import_run_task, "apply_async", broker_down)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client_for(mentor).post(
+                "/api/v1/videos/youtube-playlist", {"playlist_url": SMALL_PLAYLIST}
+            )
     assert response.status_code == 202
     record = PlaylistImport.objects.get(pk=response.json()["id"])
     assert record.status == PlaylistImport.Status.QUEUED
@@ -663,7 +664,6 @@ def test_a_broker_down_at_request_leaves_the_import_queued_for_the_sweep(
     # Young queued imports are left alone: their message may still be on its way.
     assert services.playlist_imports_reclaim_stale() == (0, 0)
 
-    monkeypatch.undo()
     youtube_responses(*SMALL_IMPORT)
     lost_for = settings.YOUTUBE_IMPORT_RETRY_BACKOFF_MAX + settings.CELERY_TASK_TIME_LIMIT + 1
     with freeze_time(timezone.now() + timedelta(seconds=lost_for)):
