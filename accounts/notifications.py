@@ -29,6 +29,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import Notification, NotificationPreference, User
+from config.celery import send_after_commit
 from config.errors import NotFound, ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -194,8 +195,13 @@ def notify(
     if EMAIL in enabled:
         from accounts.tasks import send_notification_email  # tasks import this module
 
-        user_id = user.pk
-        transaction.on_commit(lambda: send_notification_email.delay(user_id, type, payload))
+        send_after_commit(
+            send_notification_email,
+            user.pk,
+            type,
+            payload,
+            lost=f"the {type} email to user {user.pk} is not sent (the in-app entry is kept)",
+        )
     return notification
 
 

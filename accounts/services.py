@@ -26,6 +26,7 @@ from accounts.notifications import (
     notify,
 )
 from accounts.tokens import TOKEN_VERSION_CLAIM, TokenPair, token_pair_for
+from config.celery import send_after_commit
 from config.errors import Conflict, NotAuthenticated, PermissionDenied, ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -358,7 +359,7 @@ def password_reset_request(*, email: str) -> None:
     token = default_token_generator.make_token(user)
     from accounts.tasks import send_password_reset_email
 
-    transaction.on_commit(lambda: send_password_reset_email.delay(user.pk, uid, token))
+    send_after_commit(send_password_reset_email, user.pk, uid, token, lost="the user may ask again")
 
 
 @transaction.atomic

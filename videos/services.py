@@ -13,10 +13,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, ProtectedError, Q
 from django.utils import timezone
-from kombu.exceptions import OperationalError as KombuOperationalError
 
 from accounts.models import Notification, User
 from accounts.services import audit_record, notify
+from config.celery import send_after_commit
 from config.errors import (
     Conflict,
     DomainError,
@@ -220,22 +220,19 @@ def playlist_import_request(
     record = playlist_import_create(
         requested_by=requested_by, playlist_url=playlist_url, course_id=course_id
     )
-    transaction.on_commit(partial(_send_run_task, record.pk))
+    _send_run_task(record.pk)
     return record
 
 
-def _send_run_task(import_id: int) -> bool:
-    """Publish the import's task. A broker that is down is logged, not raised: the import
-    is recorded as queued, and the sweep (`playlist_imports_reclaim_stale`) sends it again
-    once it has waited longer than any retry countdown."""
+def _send_run_task(import_id: int) -> None:
+    """Publish the import's task after commit. A broker that is down leaves the import
+    queued; the sweep (`playlist_imports_reclaim_stale`) sends it again once it has waited
+    longer than any retry countdown."""
     from videos.tasks import playlist_import_run_task
 
-    try:
-        playlist_import_run_task.apply_async(args=(import_id,), retry=False)
-    except (KombuOperationalError, OSError):
-        logger.warning("broker unavailable: playlist import %s waits for the sweep", import_id)
-        return False
-    return True
+    send_after_commit(
+        playlist_import_run_task, import_id, lost=f"import {import_id} waits for the sweep"
+    )
 
 
 def _lost_queued(now: datetime) -> Q:
@@ -352,7 +349,7 @@ def playlist_imports_reclaim_stale() -> tuple[int, int]:
         # duplicate message would be harmless anyway (`_claim` runs an import once).
         if PlaylistImport.objects.filter(_lost_queued(now), pk=pk).update(updated_at=now):
             requeued += 1
-            transaction.on_commit(partial(_send_run_task, pk))
+            _send_run_task(pk)
     if requeued or failed:
         logger.warning("stale playlist imports: %d requeued, %d failed", requeued, failed)
     return requeued, failed

@@ -15,7 +15,6 @@ The token is the course instructor's Canvas credential (encrypted store); the co
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from django.conf import settings
@@ -23,10 +22,10 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from kombu.exceptions import OperationalError as KombuOperationalError
 
 from accounts.models import Credential, User
 from accounts.selectors import credential_get
+from config.celery import send_after_commit
 from config.errors import Conflict, DomainError, NotFound
 from courses.assessments import AnswerData, QuestionData, QuizData, assessments_store
 from courses.lms import grading
@@ -102,21 +101,18 @@ def _is_lost(record: LMSSync, now: datetime) -> bool:
 
 
 def _send_run_task(sync_id: int) -> None:
-    """Publish the sync's task after commit. A broker that is down is logged, not raised:
-    the sync stays queued, and the next request or the nightly run sends it again."""
+    """Publish the sync's task after commit. A broker that is down leaves the sync queued;
+    the next request or the nightly run sends it again once it counts as lost."""
     from courses.tasks import lms_sync_run_task
 
-    try:
-        lms_sync_run_task.apply_async(args=(sync_id,), retry=False)
-    except (KombuOperationalError, OSError):
-        logger.warning("broker unavailable: LMS sync %s waits to be sent again", sync_id)
+    send_after_commit(lms_sync_run_task, sync_id, lost=f"sync {sync_id} waits for the next request")
 
 
 @transaction.atomic
 def lms_sync_request(*, course: Course, requested_by: User | None = None) -> LMSSync:
     """Record a queued sync and start it in the background once committed."""
     record = lms_sync_create(course=course, requested_by=requested_by)
-    transaction.on_commit(partial(_send_run_task, record.pk))
+    _send_run_task(record.pk)
     return record
 
 

@@ -29,11 +29,11 @@ def test_welcome_email_waits_for_commit_and_goes_through_the_task(
     monkeypatch, django_capture_on_commit_callbacks
 ):
     queued = []
-    real_delay = tasks.send_notification_email.delay
+    real_apply_async = tasks.send_notification_email.apply_async
     monkeypatch.setattr(
         tasks.send_notification_email,
-        "delay",
-        lambda *args: queued.append(args) or real_delay(*args),
+        "apply_async",
+        lambda args, **options: queued.append(args) or real_apply_async(args, **options),
     )
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
