@@ -379,6 +379,15 @@ NOTIFICATION_DEFAULT_CHANNELS = {
     "in_app": env.bool("NOTIFICATION_DEFAULT_IN_APP", default=True),
 }
 NOTIFICATION_TYPE_CHANNELS: dict[str, dict[str, bool]] = {}
+# Notification emails still pending (or stuck sending) this many seconds after they were
+# last touched are sent again by the sweep, up to NOTIFICATION_EMAIL_MAX_ATTEMPTS attempts.
+NOTIFICATION_EMAIL_RESEND_AFTER = env.int("NOTIFICATION_EMAIL_RESEND_AFTER", default=900)
+NOTIFICATION_EMAIL_MAX_ATTEMPTS = env.int("NOTIFICATION_EMAIL_MAX_ATTEMPTS", default=8)
+CELERY_BEAT_SCHEDULE["accounts-resend-notification-emails"] = {
+    # Every five minutes: send again the notification emails a broker outage left behind.
+    "task": "accounts.tasks.notification_emails_resend_task",
+    "schedule": crontab(minute="*/5"),
+}
 # A student cancelling less than this many hours before the start pays this share of the
 # price (rounded half up) to the mentor; the rest of the hold is released.
 MENTORING_LATE_CANCEL_WINDOW_HOURS = env.int("MENTORING_LATE_CANCEL_WINDOW_HOURS", default=24)
