@@ -215,10 +215,16 @@ def attendance_summary(
     *, course_id: int, user_ids: Iterable[int], since: date
 ) -> dict[int, dict[str, int]]:
     """For each user: the days since `since` (inclusive) closed as absent, and the watch
-    time credited on the course's videos since then. Two queries; users without any are
-    zeros."""
-    ids = list(user_ids)
-    summary = {user_id: {"absent_days": 0, "watch_seconds": 0} for user_id in ids}
+    time credited on the course's videos since then. Two queries.
+
+    `user_ids` is a list, and then every user in it is in the result (zeros for one without
+    any), or a subquery of ids (a values_list QuerySet, not evaluated), and then only the
+    users with an absent day or watch time are."""
+    is_subquery = isinstance(user_ids, QuerySet)
+    ids = user_ids if is_subquery else list(user_ids)
+    summary: dict[int, dict[str, int]] = (
+        {} if is_subquery else {user_id: {"absent_days": 0, "watch_seconds": 0} for user_id in ids}
+    )
     absent = (
         DailyAttendance.objects.filter(
             user_id__in=ids, date__gte=since, status=DailyAttendance.Status.ABSENT
@@ -229,7 +235,7 @@ def attendance_summary(
         .values_list("user_id", "days")
     )
     for user_id, days in absent:
-        summary[user_id]["absent_days"] = days
+        summary.setdefault(user_id, {"absent_days": 0, "watch_seconds": 0})["absent_days"] = days
     watched = (
         VideoProgress.objects.filter(user_id__in=ids, course_id=course_id, date__gte=since)
         .order_by()
@@ -238,5 +244,7 @@ def attendance_summary(
         .values_list("user_id", "seconds")
     )
     for user_id, seconds in watched:
-        summary[user_id]["watch_seconds"] = seconds or 0
+        summary.setdefault(user_id, {"absent_days": 0, "watch_seconds": 0})["watch_seconds"] = (
+            seconds or 0
+        )
     return summary
