@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import User
@@ -192,7 +192,8 @@ def attendance_on_date(
 def course_completion_counts(*, user_id: int) -> dict[str, int]:
     """Of the courses the user is actively enrolled in: how many they have started (watched
     any video) and not completed (`in_progress`), and how many they have completed (every
-    available video complete). Two queries."""
+    available video complete). One query: the user's complete videos per started course,
+    next to the course's available videos."""
     per_course = (
         VideoWatch.objects.filter(
             user_id=user_id,
@@ -200,15 +201,17 @@ def course_completion_counts(*, user_id: int) -> dict[str, int]:
         )
         .order_by()
         .values("course_id")
-        .annotate(completed=Count("id", filter=Q(completed=True, video__is_available=True)))
-        .values_list("course_id", "completed")
+        .annotate(
+            completed=Count("id", filter=Q(completed=True, video__is_available=True)),
+            available=video_selectors.video_count_available_expression(
+                course_id=OuterRef("course_id")
+            ),
+        )
+        .values_list("completed", "available")
     )
-    started = dict(per_course)
-    available = video_selectors.video_counts_available(course_ids=list(started))
-    completed = sum(
-        1 for course_id, done in started.items() if 0 < available.get(course_id, 0) <= done
-    )
-    return {"in_progress": len(started) - completed, "completed": completed}
+    rows = list(per_course)
+    completed = sum(1 for done, available in rows if 0 < available <= done)
+    return {"in_progress": len(rows) - completed, "completed": completed}
 
 
 def attendance_summary(
