@@ -584,3 +584,21 @@ _enum_names.update(
         "RecommendationSourceEnum": "videos.models.QuestionVideo.Source",
     }
 )
+
+# --- at-risk students (courses) -------------------------------------------------------------
+# GET /courses/{id}/at-risk and /my-risk judge each active student over the last WINDOW_DAYS
+# days (TIME_ZONE dates, today included). Thresholds are inclusive: a figure equal to one
+# reaches its level. See courses/risk.py; `manage.py check` refuses inconsistent values.
+AT_RISK_WINDOW_DAYS = env.int("AT_RISK_WINDOW_DAYS", default=14)
+# Share (0-1) of the course's questions answered wrong in the window: medium, high. Judged
+# only once the student answered at least MIN_ANSWERS questions in the window.
+AT_RISK_WRONG_SHARE_MEDIUM = env.float("AT_RISK_WRONG_SHARE_MEDIUM", default=0.3)
+AT_RISK_WRONG_SHARE_HIGH = env.float("AT_RISK_WRONG_SHARE_HIGH", default=0.5)
+AT_RISK_MIN_ANSWERS = env.int("AT_RISK_MIN_ANSWERS", default=5)
+# Days closed as absent (attendance is per student, across courses): medium, high.
+AT_RISK_ABSENT_DAYS_MEDIUM = env.int("AT_RISK_ABSENT_DAYS_MEDIUM", default=5)
+AT_RISK_ABSENT_DAYS_HIGH = env.int("AT_RISK_ABSENT_DAYS_HIGH", default=8)
+# Watch time on the course's videos expected over the whole window (pro-rated for a student
+# who enrolled during it); less is medium. 0 turns the rule off.
+AT_RISK_MIN_WATCH_SECONDS = env.int("AT_RISK_MIN_WATCH_SECONDS", default=3600)
+_enum_names.update({"RiskLevelEnum": "courses.risk.RiskLevel"})

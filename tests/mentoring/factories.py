@@ -5,7 +5,14 @@ import factory
 from django.utils import timezone
 
 from credits import services as credits
-from mentoring.models import AvailabilityWindow, BlockedPeriod, MentorProfile, Message, Session
+from mentoring.models import (
+    AvailabilityWindow,
+    BlockedPeriod,
+    MentorProfile,
+    Message,
+    Review,
+    Session,
+)
 from mentoring.services import session_price
 from tests.accounts.factories import MentorFactory, StudentFactory
 
@@ -110,3 +117,15 @@ class MessageFactory(factory.django.DjangoModelFactory):
     sender = factory.SubFactory(StudentFactory)
     recipient = factory.SubFactory(MentorFactory)
     body = factory.Sequence(lambda n: f"Message {n}")
+
+
+class ReviewFactory(factory.django.DjangoModelFactory):
+    """A review written directly (no rules, no rating update) of a completed session."""
+
+    class Meta:
+        model = Review
+
+    session = factory.SubFactory(SessionFactory, status=Session.Status.COMPLETED)
+    student = factory.SelfAttribute("session.student")
+    mentor = factory.SelfAttribute("session.mentor")
+    rating = 5
