@@ -349,19 +349,22 @@ class CourseViewSet(
         summary="Students at risk in the course",
         description=RISK_DESCRIPTION
         + " Highest level first, then the most reasons, then by user id. Instructor and "
-        "staff only: anyone else gets 404, as for a course they cannot see.",
+        "staff only: anyone else who can see the course gets 403.",
         parameters=[s.RiskFilterSerializer],
         responses={
             200: s.StudentRiskSerializer(many=True),
             400: error_response("Unknown `level`, or a bad page size."),
-            404: error_response("No such course, or not its instructor or staff."),
+            403: error_response("Not the course's instructor or staff."),
+            404: error_response("No such course, or one the caller cannot see."),
         },
     )
     @action(detail=True, methods=["get"], url_path="at-risk", filter_backends=[])
     def at_risk(self, request: Request, pk: str | None = None) -> Response:
         access = self._course_access(pk)
         if not access.is_manager:
-            raise NotFound("Course not found.")
+            raise PermissionDenied(
+                "Only the course's instructor or staff may do this.", code="not_course_manager"
+            )
         query = s.RiskFilterSerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         students = risk.course_risks(

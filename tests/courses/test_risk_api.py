@@ -290,20 +290,21 @@ def test_the_instructor_and_staff_see_the_list(people, course, role):
 
 
 @pytest.mark.parametrize("role", ["other_mentor", "student", "dropped_student", "other_student"])
-def test_anyone_else_gets_a_404_for_the_list(people, course, role):
+def test_anyone_else_gets_a_403_for_the_list(people, course, role):
+    # As for the course's other manager-only resources (students, lms-sync, assessments).
     response = client_for(people[role]).get(at_risk(course))
 
-    assert response.status_code == 404
+    assert response.status_code == 403
     assert response.json() == {
-        "status_code": 404,
-        "code": "not_found",
-        "message": "Course not found.",
+        "status_code": 403,
+        "code": "not_course_manager",
+        "message": "Only the course's instructor or staff may do this.",
     }
 
 
-def test_a_bad_level_from_someone_who_may_not_see_the_list_is_still_a_404(people, course):
+def test_a_bad_level_from_someone_who_may_not_see_the_list_is_still_a_403(people, course):
     response = client_for(people["student"]).get(at_risk(course, "level=bogus"))
-    assert response.status_code == 404
+    assert response.status_code == 403
 
 
 def test_an_enrolled_student_has_a_level_of_their_own(people, course):
@@ -422,7 +423,7 @@ def test_the_schema_documents_both_endpoints(staff_client):
     assert mine["responses"]["200"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/StudentRisk"
     }
-    assert {"400", "401", "404"} <= set(listing["responses"])
+    assert {"400", "401", "403", "404"} <= set(listing["responses"])
     assert "level" in [parameter["name"] for parameter in listing["parameters"]]
     components = schema["components"]["schemas"]
     assert set(components["StudentRisk"]["properties"]) == {
