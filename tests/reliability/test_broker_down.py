@@ -1,0 +1,73 @@
+"""The broker down when a job is created: the API still answers 201, the job waits with its
+credits held, /ready names the broker, and once the broker is back the dispatch sweep sends
+the job exactly once and a worker completes it.
+
+The broker is a Redis server of the test's own, stopped (SIGKILL) and started again on the
+same port while this process keeps its pooled connection to it."""
+
+import logging
+
+import pytest
+
+from jobs import services
+from jobs.models import Job
+from tests.reliability.faults import (
+    assert_paid_once,
+    create_job,
+    finished_runs,
+    publishing_to,
+    queued_runs,
+    wait_until_completed,
+)
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+J = Job.Status
+
+
+@pytest.fixture
+def broker(redis_server, settings):
+    """This process publishes to `redis_server` (and /ready checks it); no grace period
+    before the sweep may publish a job left undispatched."""
+    settings.CELERY_BROKER_URL = redis_server.url()
+    settings.JOBS_DISPATCH_GRACE = 0
+    with publishing_to(redis_server.url()):
+        yield redis_server
+
+
+def test_a_job_created_while_the_broker_is_down_is_sent_once_by_the_sweep_when_it_is_back(
+    broker, workers, api_client, caplog
+):
+    queue = broker.client()
+    before = create_job()  # the broker is up: published at once, the connection pooled
+    assert queued_runs(queue, "low") == [(before.celery_task_id, [before.pk])]
+
+    broker.stop()
+    with caplog.at_level(logging.WARNING, logger="jobs.services.jobs"):
+        job = create_job()  # 201 (asserted inside)
+
+    assert (job.status, job.dispatched_at) == (J.QUEUED, None)
+    assert job.credit_hold.status == "open"
+    assert f"job {job.pk} not dispatched" in caplog.text
+    ready = api_client.get("/ready")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["broker"] == "Unavailable: broker unreachable: OperationalError"
+    assert ready.json()["checks"]["database"] == "ok"
+    # a sweep while the broker is still down sends nothing and keeps the job for later
+    assert services.jobs_dispatch_sweep() == 0
+    assert Job.objects.get(pk=job.pk).dispatched_at is None
+
+    broker.start()  # back, empty: the first job's message went down with it
+    assert api_client.get("/ready").status_code == 200
+    assert services.jobs_dispatch_sweep() == 1
+    assert services.jobs_dispatch_sweep() == 0
+
+    job.refresh_from_db()
+    assert job.dispatched_at is not None
+    assert queued_runs(queue, "low") == [(job.celery_task_id, [job.pk])]
+    workers.start(block_first_run=False)
+    job = wait_until_completed(job, workers)
+    assert job.attempts == 1
+    assert len(finished_runs(job, workers)) == 1
+    assert_paid_once(job)
+    assert Job.objects.get(pk=before.pk).status == J.QUEUED  # its message was lost with Redis
