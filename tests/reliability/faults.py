@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -126,6 +127,39 @@ def start_redis_server(directory: Path) -> RedisServer:
             continue
         return server
     raise RuntimeError("no free port for redis-server")
+
+
+class HungServer:
+    """A TCP server that accepts connections and never answers: Redis hung, or a network
+    that lets connections in and nothing back. Counts the connections made to it."""
+
+    def __init__(self) -> None:
+        self.socket = socket.create_server(("127.0.0.1", 0), backlog=64)
+        self.port = self.socket.getsockname()[1]
+        self.accepted: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def url(self, db: int = 0) -> str:
+        return f"redis://127.0.0.1:{self.port}/{db}"
+
+    @property
+    def connections(self) -> int:
+        return len(self.accepted)
+
+    def _accept(self) -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                accepted, _ = self.socket.accept()
+                self.accepted.append(accepted)
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.socket.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept()
+        self.socket.close()
+        for accepted in self.accepted:
+            accepted.close()
+        self.thread.join(timeout=5)
 
 
 def _reset_celery_pools() -> None:
