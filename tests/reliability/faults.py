@@ -172,13 +172,19 @@ def _reset_celery_pools() -> None:
 
 
 @contextlib.contextmanager
-def publishing_to(broker_url: str) -> Iterator[None]:
-    """This process's Celery app publishes to `broker_url` instead of running tasks
-    eagerly (the test settings' default), and is restored afterwards."""
+def publishing_to(
+    broker_url: str, transport_options: dict[str, Any] | None = None
+) -> Iterator[None]:
+    """This process's Celery app publishes to `broker_url` (with other transport options,
+    if given) instead of running tasks eagerly (the test settings' default), and is
+    restored afterwards."""
     conf = celery_app.conf
-    saved = {name: conf[name] for name in ("broker_url", "task_always_eager")}
+    names = ("broker_url", "broker_transport_options", "task_always_eager")
+    saved = {name: conf[name] for name in names}
     conf.broker_url = broker_url
     conf.task_always_eager = False
+    if transport_options is not None:
+        conf.broker_transport_options = transport_options
     _reset_celery_pools()
     try:
         yield

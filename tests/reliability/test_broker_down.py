@@ -1,17 +1,21 @@
 """The broker down when a job is created: the API still answers 201, the job waits with its
 credits held, /ready names the broker, and once the broker is back the dispatch sweep sends
-the job exactly once and a worker completes it.
+the job exactly once and a worker completes it. A broker that hangs instead of refusing
+costs the request its socket timeout, not forever.
 
 The broker is a Redis server of the test's own, stopped (SIGKILL) and started again on the
-same port while this process keeps its pooled connection to it."""
+same port while this process keeps its pooled connection to it, or a socket that accepts
+connections and never answers."""
 
 import logging
 
 import pytest
 
+from config.celery import app as celery_app
 from jobs import services
 from jobs.models import Job
 from tests.reliability.faults import (
+    HungServer,
     assert_paid_once,
     create_job,
     finished_runs,
@@ -71,3 +75,30 @@ def test_a_job_created_while_the_broker_is_down_is_sent_once_by_the_sweep_when_i
     assert len(finished_runs(job, workers)) == 1
     assert_paid_once(job)
     assert Job.objects.get(pk=before.pk).status == J.QUEUED  # its message was lost with Redis
+
+
+def test_a_job_created_while_the_broker_hangs_is_answered_after_the_socket_timeout(
+    settings, caplog
+):
+    options = celery_app.conf.broker_transport_options
+    # Without these a publish to a broker that never answers blocks the request forever.
+    assert options["socket_timeout"] == options["socket_connect_timeout"] == 5.0
+    hung = HungServer()
+    settings.JOBS_DISPATCH_GRACE = 0
+    try:
+        with (
+            publishing_to(
+                hung.url(), {**options, "socket_timeout": 0.3, "socket_connect_timeout": 0.3}
+            ),
+            caplog.at_level(logging.WARNING, logger="jobs.services.jobs"),
+        ):
+            job = create_job()  # 201 (asserted inside)
+            assert services.jobs_dispatch_sweep() == 0
+    finally:
+        hung.close()
+
+    assert hung.connections >= 1
+    job.refresh_from_db()
+    assert (job.status, job.dispatched_at) == (J.QUEUED, None)
+    assert job.credit_hold.status == "open"
+    assert f"job {job.pk} not dispatched" in caplog.text

@@ -84,11 +84,23 @@ def published(monkeypatch):
 
 
 def other_backends(*, waiting_for_a_lock: bool = False) -> set[int]:
-    """Process ids of the other connections to the test database."""
+    """Process ids of the other connections to the test database, as they are now (not as
+    when this transaction first looked)."""
     query = OTHER_BACKENDS + (" AND wait_event_type = 'Lock'" if waiting_for_a_lock else "")
     with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute(query)
         return {pid for (pid,) in cursor.fetchall()}
+
+
+def activity() -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT pid, state, wait_event_type, left(query, 60) FROM pg_stat_activity"
+            " WHERE datname = current_database()"
+        )
+        return cursor.fetchall()
 
 
 def restart_database() -> set[int]:
@@ -98,7 +110,12 @@ def restart_database() -> set[int]:
     with connection.cursor() as cursor:
         for pid in pids:
             cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
-    wait_until(lambda: not other_backends() & pids, timeout=10, what="the backends to exit")
+    wait_until(
+        lambda: not other_backends() & pids,
+        timeout=10,
+        what="the backends to exit",
+        details=lambda: str(activity()),
+    )
     return pids
 
 
