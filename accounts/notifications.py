@@ -195,7 +195,11 @@ def notify(
         from accounts.tasks import send_notification_email  # tasks import this module
 
         user_id = user.pk
-        transaction.on_commit(lambda: send_notification_email.delay(user_id, type, payload))
+        # robust: the change being announced is committed; a broker outage loses the email
+        # (logged) instead of failing the request that made the change.
+        transaction.on_commit(
+            lambda: send_notification_email.delay(user_id, type, payload), robust=True
+        )
     return notification
 
 

@@ -358,7 +358,9 @@ def password_reset_request(*, email: str) -> None:
     token = default_token_generator.make_token(user)
     from accounts.tasks import send_password_reset_email
 
-    transaction.on_commit(lambda: send_password_reset_email.delay(user.pk, uid, token))
+    # robust: a broker outage loses this email (logged) but must not turn the answer into a
+    # 500, which would also tell the caller that the account exists.
+    transaction.on_commit(lambda: send_password_reset_email.delay(user.pk, uid, token), robust=True)
 
 
 @transaction.atomic
