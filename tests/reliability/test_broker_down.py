@@ -11,9 +11,11 @@ import logging
 
 import pytest
 
+from accounts.models import Notification, User
 from config.celery import app as celery_app
 from jobs import services
 from jobs.models import Job
+from tests.accounts.factories import StudentFactory
 from tests.reliability.faults import (
     HungServer,
     assert_paid_once,
@@ -102,3 +104,35 @@ def test_a_job_created_while_the_broker_hangs_is_answered_after_the_socket_timeo
     assert (job.status, job.dispatched_at) == (J.QUEUED, None)
     assert job.credit_hold.status == "open"
     assert f"job {job.pk} not dispatched" in caplog.text
+
+
+def test_requests_that_send_email_still_answer_while_the_broker_is_down(broker, api_client, caplog):
+    """The email is lost (and logged); the change it announces is committed, and the answer
+    says so. A password reset answers the same whether or not the account exists."""
+    existing = StudentFactory()
+    broker.stop()
+    with caplog.at_level(logging.ERROR):
+        signup = api_client.post(
+            "/api/v1/auth/signup",
+            {
+                "email": "new@example.com",
+                "username": "newcomer",
+                "password": "a long passphrase 42",
+                "first_name": "New",
+                "last_name": "Comer",
+            },
+            format="json",
+        )
+        resets = [
+            api_client.post("/api/v1/auth/password/reset", {"email": email}, format="json")
+            for email in (existing.email, "nobody@example.com")
+        ]
+
+    assert signup.status_code == 201, signup.content
+    newcomer = User.objects.get(email="new@example.com")
+    assert Notification.objects.filter(user=newcomer, type="welcome").count() == 1
+    assert [(reset.status_code, reset.json()) for reset in resets] == [
+        (resets[1].status_code, resets[1].json())
+    ] * 2
+    assert resets[0].status_code == 202
+    assert caplog.text.count("in on_commit()") == 2  # the welcome and the reset emails

@@ -7,6 +7,7 @@ restarted). The web processes are real WSGI servers (Django's handler behind wsg
 thread each), keeping their connection between requests (CONN_MAX_AGE) as a sync
 gunicorn worker does."""
 
+import contextlib
 import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -15,12 +16,14 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import pytest
 import requests
 from django.core.handlers.wsgi import WSGIHandler
-from django.db import connection, connections, transaction
+from django.db import DatabaseError, connection, connections, transaction
 
 from accounts.tokens import token_pair_for
 from credits.models import CreditAccount, CreditHold, CreditTransaction
+from jobs import services as jobs_services
 from jobs import tasks
 from jobs.models import Job
+from jobs.services import jobs as job_services
 from tests.accounts.factories import StudentFactory
 from tests.jobs.factories import ProjectFactory
 from tests.reliability.faults import wait_until
@@ -169,3 +172,41 @@ def test_a_request_in_flight_gets_a_json_503_and_later_requests_succeed(web, pub
     assert (balance.json()["held"], balance.json()["available"]) == (1, 2)
     assert published == [created.json()["id"]]
     assert Job.objects.get().status == Job.Status.QUEUED
+
+
+def test_the_database_gone_right_after_a_job_commits_answers_201_and_the_sweep_sends_it(
+    web, published, monkeypatch, settings, caplog
+):
+    """The job and its hold are committed; then the connection is cut before the job is
+    published. The answer is still 201 (a 503 would make the client create it again) and
+    the dispatch sweep publishes the job later."""
+    student = StudentFactory()
+    project = ProjectFactory(owner=student)
+    headers = {"Authorization": f"Bearer {token_pair_for(student)['access']}"}
+    real_dispatch = job_services.job_dispatch
+
+    def connection_cut_then_dispatch(**kwargs):
+        with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        return real_dispatch(**kwargs)
+
+    monkeypatch.setattr(job_services, "job_dispatch", connection_cut_then_dispatch)
+    with caplog.at_level(logging.ERROR):
+        response = requests.post(
+            f"{web[0].url}/api/v1/jobs",
+            json={"project_id": project.pk, "job_type": "script_analysis"},
+            headers=headers,
+            timeout=30,
+        )
+
+    assert response.status_code == 201, response.content
+    job = Job.objects.get(pk=response.json()["id"])
+    assert (job.status, job.dispatched_at) == (Job.Status.QUEUED, None)
+    assert job.credit_hold.status == "open"
+    assert "in on_commit()" in caplog.text
+    assert published == []
+
+    monkeypatch.setattr(job_services, "job_dispatch", real_dispatch)
+    settings.JOBS_DISPATCH_GRACE = 0
+    assert jobs_services.jobs_dispatch_sweep() == 1
+    assert published == [job.pk]
