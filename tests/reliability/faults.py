@@ -323,6 +323,19 @@ def assert_paid_once(job: Job) -> None:
     assert job.credit_hold.status == "captured"
 
 
+def wait_until_unacknowledged_for(client: redis.Redis, seconds: float) -> None:
+    """Wait until every message a worker took and did not acknowledge was taken more than
+    `seconds` ago (kombu's Redis transport scores them by the time they were taken)."""
+    wait_until(
+        lambda: all(
+            time.time() - taken > seconds
+            for _, taken in client.zrange("unacked_index", 0, -1, withscores=True)
+        ),
+        timeout=seconds + 10,
+        what=f"unacknowledged messages older than {seconds} s",
+    )
+
+
 def queued_runs(client: redis.Redis, queue: str) -> list[tuple[str, list[Any]]]:
     """(task id, arguments) of every message waiting in a Redis queue, oldest first."""
     runs = []

@@ -21,11 +21,14 @@ from tests.reliability.faults import (
     publishing_to,
     wait_until,
     wait_until_completed,
+    wait_until_unacknowledged_for,
 )
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 J = Job.Status
+# The broker's visibility timeout for the worker that follows a killed one.
+VISIBILITY_TIMEOUT = 1
 
 
 def first_run_blocked(job: Job, workers) -> int:
@@ -75,7 +78,9 @@ def test_a_killed_worker_s_job_is_redelivered_to_another_worker_and_completes_on
 
     workers.kill(first)
     assert Job.objects.get(pk=job.pk).status == J.PROCESSING
-    workers.start(visibility_timeout=1)
+    assert redis_server.client().hlen("unacked") == 1
+    wait_until_unacknowledged_for(redis_server.client(), VISIBILITY_TIMEOUT)
+    workers.start(visibility_timeout=VISIBILITY_TIMEOUT)
 
     job = wait_until_completed(job, workers)
     assert (job.attempts, job.retry_count) == (2, 1)
@@ -100,7 +105,8 @@ def test_a_killed_worker_s_job_requeued_by_the_reaper_completes_once(workers, re
         assert (requeued.status, requeued.retry_count) == (J.QUEUED, 1)
         assert requeued.dispatched_at is not None  # published again after commit
         # This worker also hands out the killed worker's message again.
-        workers.start(visibility_timeout=1)
+        wait_until_unacknowledged_for(redis_server.client(), VISIBILITY_TIMEOUT)
+        workers.start(visibility_timeout=VISIBILITY_TIMEOUT)
 
         job = wait_until_completed(job, workers)
         wait_until(

@@ -3,8 +3,8 @@
 
 Environment: RELIABILITY_RUN_DIR (where runs are recorded), RELIABILITY_BLOCK_FIRST_RUN
 ("0": first runs do not block), and optionally RELIABILITY_VISIBILITY_TIMEOUT (seconds
-before an unacknowledged message is handed out again; this worker then looks for such
-messages every second)."""
+before an unacknowledged message may be handed out again; this worker does so when it
+starts)."""
 
 import os
 import time
@@ -54,9 +54,11 @@ class BlockOnFirstRun:
 processors.PROCESSORS["script_analysis"] = BlockOnFirstRun()
 
 if "RELIABILITY_VISIBILITY_TIMEOUT" in os.environ:
+    # Handed out again when this worker starts (the sweep at start always scans), and not
+    # later: a periodic sweep could hand out this worker's own message while it runs.
     app.conf.broker_transport_options = {
         **app.conf.broker_transport_options,
         "visibility_timeout": float(os.environ["RELIABILITY_VISIBILITY_TIMEOUT"]),
-        "unacked_restore_interval": 1,
+        "unacked_restore_interval": 3600,
         "unacked_restore_throttle": 1,
     }
