@@ -1,7 +1,8 @@
-"""Tools of the fault tests: polling with a deadline, a Redis server of the test's own that
-can be stopped and started again, this process's Celery app pointed at a broker, and real
-Celery worker processes (`celery -A tests.reliability.worker_app worker`) against the test
-database."""
+"""Tools of the fault tests: polling with a deadline; a Redis server of the test's own that
+can be stopped and started again, and a server that accepts connections and never answers;
+this process's Celery app pointed at a broker; real Celery worker processes
+(`celery -A tests.reliability.worker_app worker`) against the test database; jobs created
+through the API and what the broker and the ledger say about them."""
 
 import base64
 import contextlib
