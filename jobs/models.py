@@ -96,7 +96,8 @@ class Job(models.Model):
     The credits are held when the job is queued (`credit_hold`), spent when it completes and
     given back when it fails for good or is cancelled; a retry after a failure holds them
     again. `attempts` counts the times a worker took the job: a worker whose attempt was
-    superseded (the reaper requeued the job) stops without touching it."""
+    superseded (the reaper requeued the job, or a redelivered run took it over) stops
+    without touching it."""
 
     class Type(models.TextChoices):
         SCRIPT_ANALYSIS = "script_analysis", "Script analysis"

@@ -3,9 +3,11 @@
 Job runs are idempotent (the service claims the job with a conditional UPDATE), so they
 acknowledge late and are redelivered when their worker dies; their time limits stay below
 the broker's visibility timeout. A run whose worker died leaves the job processing: the
-reaper requeues it when its heartbeat goes stale."""
+redelivered message takes it over (see `services.execution`), and should the message be
+lost instead, the reaper requeues the job when its heartbeat goes stale."""
 
 import logging
+from typing import Any
 
 from celery import shared_task
 from django.conf import settings
@@ -16,15 +18,21 @@ logger = logging.getLogger(__name__)
 
 
 @shared_task(
+    bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
     soft_time_limit=settings.JOBS_SOFT_TIME_LIMIT,
     time_limit=settings.JOBS_TIME_LIMIT,
     ignore_result=True,
 )
-def job_run_task(job_id: int) -> str:
+def job_run_task(self: Any, job_id: int) -> str:
     """Run one job (published to the queue of its priority by `queues.publish`)."""
-    return services.job_run(job_id=job_id)
+    delivery_info = self.request.delivery_info or {}
+    return services.job_run(
+        job_id=job_id,
+        task_id=self.request.id or "",
+        redelivered=bool(delivery_info.get("redelivered")),
+    )
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -9,6 +9,7 @@ from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
 from accounts.tokens import token_pair_for
+from config.api import throttling
 from config.api.throttling import local_buckets
 from tests.accounts.factories import AdminFactory, MentorFactory, StudentFactory
 
@@ -33,8 +34,10 @@ def _clear_cache() -> None:
 
 @pytest.fixture(autouse=True)
 def _clean_cache():
-    """Every test starts with an empty cache and full rate-limit buckets."""
+    """Every test starts with an empty cache and full rate-limit buckets, and the rate
+    limiter asks Redis (when configured) whatever failed in an earlier test."""
     local_buckets.clear()
+    throttling._redis_retry_at = 0.0
     _clear_cache()
     yield
     local_buckets.clear()

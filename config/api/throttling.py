@@ -2,7 +2,9 @@
 
 With Redis configured the bucket lives in Redis and one Lua script reads, refills and takes
 a token, so concurrent requests from many web processes can never overspend it. Without
-Redis, or when Redis fails, a process-local bucket takes over and a warning is logged."""
+Redis, or when Redis fails, a process-local bucket takes over and a warning is logged; after
+a failure Redis is left alone for `REDIS_RETRY_SECONDS`, so that a Redis that hangs costs
+one socket timeout, not one per request."""
 
 from __future__ import annotations
 
@@ -109,21 +111,26 @@ class RedisBuckets:
         return _decision(bool(allowed), capacity, float(tokens), float(reset), float(retry))
 
 
+REDIS_RETRY_SECONDS = 5.0
+
 local_buckets = LocalBuckets()
 _redis_buckets: RedisBuckets | None = None
+_redis_retry_at = 0.0
 _last_warning = 0.0
 
 
 def take_token(key: str, capacity: int, window: float) -> Decision:
     """Take one token from bucket `key`; Redis when configured, else (or on failure) local."""
-    global _redis_buckets, _last_warning
-    if settings.REDIS_URL and "Redis" in settings.CACHES["default"]["BACKEND"]:
+    global _redis_buckets, _redis_retry_at, _last_warning
+    redis_configured = settings.REDIS_URL and "Redis" in settings.CACHES["default"]["BACKEND"]
+    if redis_configured and time.monotonic() >= _redis_retry_at:
         try:
             if _redis_buckets is None:
                 _redis_buckets = RedisBuckets()
             return _redis_buckets.take(key, capacity, window)
         except Exception as exc:  # redis-py raises its own hierarchy; any failure falls back
             now = time.monotonic()
+            _redis_retry_at = now + REDIS_RETRY_SECONDS
             if now - _last_warning > 10:
                 _last_warning = now
                 logger.warning("rate limiter falling back to process memory: %s", exc)

@@ -281,8 +281,17 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    # Longer than the longest task or countdown, so acks_late messages are not redelivered early.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60 * 2}
+    _broker_socket_timeout = env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=5.0)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Longer than the longest task or countdown, so acks_late messages are not
+        # redelivered early.
+        "visibility_timeout": 60 * 60 * 2,
+        # A broker that stops answering without closing the connection fails a publish
+        # (inside a web request, the job is left for the dispatch sweep) after this long
+        # instead of blocking forever. Above the 1 s a worker's BRPOP waits for a message.
+        "socket_timeout": _broker_socket_timeout,
+        "socket_connect_timeout": _broker_socket_timeout,
+    }
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"

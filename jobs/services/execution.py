@@ -1,8 +1,13 @@
 """Running a job on a worker: claim, process with progress, settle.
 
 A run claims its job with `UPDATE ... WHERE status = 'queued'` (→ processing, `attempts`
-+1), so a duplicate or redelivered message, or a job already finished, does nothing. The
-processor reports progress through `ProgressReporter`, which is also the cancel point.
++1), so a duplicate message, or one for a job already finished, does nothing. A message
+the broker hands out again because the worker running it died (`reject_on_worker_lost`,
+or the visibility timeout after the whole worker died) finds its job still processing
+under its own task id: that run takes the job over (`attempts` +1, counted as a retry, so
+a job that kills every worker it runs on fails once its retries are used up). Should the
+earlier run still be alive, it finds itself superseded at its next progress report.
+The processor reports progress through `ProgressReporter`, which is also the cancel point.
 The outcome is settled under the job's lock, only if the job is still this run's
 (`attempts` unchanged): completed (hold captured), failed (released), cancelled
 (released), or requeued with backoff after a transient error while retries remain."""
@@ -83,6 +88,44 @@ def _claim(job_id: int) -> Job | None:
 
 
 @transaction.atomic
+def _take_over(job_id: int, task_id: str) -> tuple[Job | None, str]:
+    """Claim a processing job for the redelivered run of its own task (whose earlier run's
+    worker died): the job, or None and the outcome when there is nothing to run ("skipped";
+    or "cancelled" or "failed", settled here, when it was cancelled or has no retries left)."""
+    job = lock_job(job_id)
+    if job.status != J.PROCESSING or job.celery_task_id != task_id:
+        return None, "skipped"
+    if job.cancel_requested:
+        job_finish(job, J.CANCELLED, error="Cancelled; the worker running it was lost.")
+        return None, J.CANCELLED
+    if job.retry_count >= job.max_retries:
+        job_finish(job, J.FAILED, error="The worker running it was lost and no retries remain.")
+        return None, J.FAILED
+    now = timezone.now()
+    job.retry_count += 1
+    job.attempts += 1
+    job.progress = 0
+    job.error = (
+        f"The worker running it was lost; run again (retry {job.retry_count} of {job.max_retries})."
+    )
+    job.started_at = now
+    job.heartbeat_at = now
+    job.save(
+        update_fields=[
+            "retry_count",
+            "attempts",
+            "progress",
+            "error",
+            "started_at",
+            "heartbeat_at",
+            "updated_at",
+        ]
+    )
+    logger.warning("job %s: its worker was lost; the redelivered run takes it over", job_id)
+    return Job.objects.select_related("project").get(pk=job_id), J.PROCESSING
+
+
+@transaction.atomic
 def _settle(
     job_id: int,
     attempt: int,
@@ -119,10 +162,16 @@ def _retry_or_fail(job_id: int, attempt: int, error: str) -> str:
     return J.FAILED
 
 
-def job_run(*, job_id: int) -> str:
+def job_run(*, job_id: int, task_id: str = "", redelivered: bool = False) -> str:
     """Run one queued job to its outcome; returns what happened ("completed", "failed",
-    "cancelled", "retrying", "superseded" or "skipped" when there was nothing to run)."""
+    "cancelled", "retrying", "superseded" or "skipped" when there was nothing to run).
+    `task_id` and `redelivered` describe the message: a redelivered message of the job's
+    current task may take over a job left processing by a dead worker."""
     job = _claim(job_id)
+    if job is None and redelivered and task_id:
+        job, outcome = _take_over(job_id, task_id)
+        if job is None and outcome != "skipped":
+            return outcome
     if job is None:
         logger.info("job %s is not queued; nothing to run", job_id)
         return "skipped"

@@ -10,6 +10,7 @@ Dispatch: a job is published at most once per run. `job_dispatch` claims the run
 conditional UPDATE of `dispatched_at` before publishing and gives the claim back when the
 broker is unreachable, so the on-commit dispatch and the sweep never both publish it; the
 task claims the job itself (`queued` → `processing`), so a duplicate message does nothing.
+The on-commit dispatch is robust (`_dispatch_on_commit`).
 
 Lock order, everywhere: the job row, then its project, then the credit account (locked by
 the credits services)."""
@@ -230,9 +231,19 @@ def job_requeue(job: Job, *, error: str, countdown: int = 0) -> None:
             "updated_at",
         ]
     )
-    transaction.on_commit(
-        partial(job_dispatch, job_id=job.pk, priority=job.priority, countdown=countdown)
-    )
+    _dispatch_on_commit(job, countdown=countdown)
+
+
+def _dispatch_on_commit(job: Job, *, countdown: int = 0) -> None:
+    """Publish the job's run after commit (`job_dispatch`), robustly: whatever fails there
+    (the database gone right after the commit) is logged and left to the sweep, and the
+    caller still learns that the job exists."""
+    job_id, priority = job.pk, job.priority
+
+    def dispatch_job() -> None:  # Django's robust on_commit logs it by name: not a partial
+        job_dispatch(job_id=job_id, priority=priority, countdown=countdown)
+
+    transaction.on_commit(dispatch_job, robust=True)
 
 
 def _check_actor(job: Job, acting_user: User) -> None:
@@ -288,7 +299,7 @@ def job_create_for_project(
     )
     _hold(job, owner=owner, idempotency_key=f"job:{job.pk}:hold")
     job.save(update_fields=["credit_hold", "updated_at"])
-    transaction.on_commit(partial(job_dispatch, job_id=job.pk, priority=job.priority))
+    _dispatch_on_commit(job)
     return job
 
 
@@ -448,7 +459,7 @@ def job_retry(*, job: Job, acting_user: User) -> Job:
     job.failed_at = None
     _hold(job, owner=job.user, idempotency_key=f"job:{job.pk}:hold:{job.retry_count}")
     job.save()
-    transaction.on_commit(partial(job_dispatch, job_id=job.pk, priority=job.priority))
+    _dispatch_on_commit(job)
     _audit_staff_action(job, acting_user, "job.retry", before)
     return job
 

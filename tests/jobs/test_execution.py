@@ -11,7 +11,7 @@ from django.utils import timezone
 from config.errors import Conflict
 from credits import services as credits_services
 from credits.models import CreditTransaction
-from jobs import processors, services, signals
+from jobs import processors, services, signals, tasks
 from jobs.models import Job, Project
 from jobs.processors import TransientError
 from jobs.processors.provider import NOT_CONFIGURED
@@ -247,6 +247,128 @@ def test_a_superseded_run_stops_without_touching_the_job(student, use_processor)
     use_processor("script_analysis", StepProcessor(steps=1))
     assert services.job_run(job_id=job.pk) == "completed"
     assert [kind for kind, _ in money_keys(job)] == ["hold", "capture"]
+
+
+# --- a worker lost mid-run ------------------------------------------------------------------
+
+
+def left_processing_by_a_dead_worker(job, task_id="task-1", **fields):
+    """The job as a worker that died in the middle of the run of message `task_id` left it."""
+    Job.objects.filter(pk=job.pk).update(
+        **{
+            "status": J.PROCESSING,
+            "attempts": 1,
+            "progress": 40,
+            "celery_task_id": task_id,
+            "started_at": timezone.now(),
+            "heartbeat_at": timezone.now(),
+            **fields,
+        }
+    )
+
+
+def test_the_redelivered_message_of_a_dead_worker_takes_the_job_over(student, use_processor):
+    job = new_job(student)
+    left_processing_by_a_dead_worker(job)
+    processor = use_processor("script_analysis", StepProcessor(steps=2))
+
+    assert services.job_run(job_id=job.pk, task_id="task-1", redelivered=True) == "completed"
+
+    assert processor.ran == [(job.pk, 0), (job.pk, 1)]
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.retry_count, job.progress) == (J.COMPLETED, 2, 1, 100)
+    assert money_keys(job) == [("hold", f"job:{job.pk}:hold"), ("capture", f"job:{job.pk}:capture")]
+    assert balance(student) == {"allowance": 2, "purchased": 0, "held": 0}
+
+
+@pytest.mark.parametrize(
+    ("task_id", "redelivered", "status"),
+    [
+        ("task-1", False, J.PROCESSING),  # a duplicate delivery, not a redelivery
+        ("task-0", True, J.PROCESSING),  # a message of an earlier run (the job was requeued)
+        ("task-1", True, J.COMPLETED),  # the run finished before its worker died
+    ],
+)
+def test_other_deliveries_leave_a_job_alone(student, use_processor, task_id, redelivered, status):
+    job = new_job(student)
+    left_processing_by_a_dead_worker(job, status=status)
+    before = Job.objects.filter(pk=job.pk).values().get()
+    processor = use_processor("script_analysis", StepProcessor())
+
+    assert services.job_run(job_id=job.pk, task_id=task_id, redelivered=redelivered) == "skipped"
+
+    assert processor.ran == []
+    assert Job.objects.filter(pk=job.pk).values().get() == before
+    assert [kind for kind, _ in money_keys(job)] == ["hold"]
+
+
+def test_a_job_that_keeps_losing_its_worker_fails_when_retries_run_out(student, use_processor):
+    job = new_job(student)
+    left_processing_by_a_dead_worker(job, retry_count=3)
+    processor = use_processor("script_analysis", StepProcessor())
+
+    assert services.job_run(job_id=job.pk, task_id="task-1", redelivered=True) == "failed"
+
+    assert processor.ran == []
+    job.refresh_from_db()
+    assert (job.status, job.retry_count) == (J.FAILED, 3)
+    assert job.error == "The worker running it was lost and no retries remain."
+    assert [kind for kind, _ in money_keys(job)] == ["hold", "release"]
+    assert balance(student) == {"allowance": 3, "purchased": 0, "held": 0}
+
+
+def test_a_job_cancelled_before_its_worker_died_ends_cancelled(student, use_processor):
+    job = new_job(student)
+    left_processing_by_a_dead_worker(job, cancel_requested=True)
+    processor = use_processor("script_analysis", StepProcessor())
+
+    assert services.job_run(job_id=job.pk, task_id="task-1", redelivered=True) == "cancelled"
+
+    assert processor.ran == []
+    job.refresh_from_db()
+    assert job.status == J.CANCELLED
+    assert [kind for kind, _ in money_keys(job)] == ["hold", "release"]
+
+
+def test_an_earlier_run_still_alive_is_superseded_by_the_redelivered_one(student, use_processor):
+    """The broker handed the message out again while its first run was still going (its
+    worker's connection dropped): the redelivered run takes over, the first one stops at
+    its next cancel point, and the job is settled once."""
+    job = new_job(student)
+    Job.objects.filter(pk=job.pk).update(celery_task_id="task-1")
+    outcomes = []
+    redeliveries = []
+
+    def redelivered():
+        if not redeliveries:  # the redelivered run's own first step goes straight through
+            redeliveries.append("task-1")
+            outcomes.append(services.job_run(job_id=job.pk, task_id="task-1", redelivered=True))
+
+    processor = use_processor("script_analysis", StepProcessor(steps=2, hooks={0: redelivered}))
+
+    assert services.job_run(job_id=job.pk, task_id="task-1") == "superseded"
+
+    assert outcomes == ["completed"]
+    assert processor.ran == [(job.pk, 0), (job.pk, 0), (job.pk, 1)]
+    job.refresh_from_db()
+    assert (job.status, job.attempts, job.retry_count) == (J.COMPLETED, 2, 1)
+    assert [kind for kind, _ in money_keys(job)] == ["hold", "capture"]
+
+
+def test_the_task_tells_the_service_whether_its_message_was_redelivered(student, use_processor):
+    job = new_job(student)
+    left_processing_by_a_dead_worker(job)
+    use_processor("script_analysis", StepProcessor())
+    tasks.job_run_task.push_request(id="task-1", delivery_info={"redelivered": False})
+    try:
+        assert tasks.job_run_task.run(job.pk) == "skipped"
+    finally:
+        tasks.job_run_task.pop_request()
+    tasks.job_run_task.push_request(id="task-1", delivery_info={"redelivered": True})
+    try:
+        assert tasks.job_run_task.run(job.pk) == "completed"
+    finally:
+        tasks.job_run_task.pop_request()
 
 
 # --- full generation ----------------------------------------------------------------------

@@ -124,6 +124,26 @@ def test_redis_failure_falls_back_to_local_with_warning(monkeypatch, caplog):
     assert "fallback" in str(throttling.local_buckets._buckets)
 
 
+@pytest.mark.redis
+def test_after_a_redis_failure_the_limiter_leaves_redis_alone_for_a_while(monkeypatch):
+    calls = []
+
+    class Broken:
+        def take(self, *args, **kwargs):
+            calls.append(args)
+            raise TimeoutError("Timeout reading from socket")
+
+    monkeypatch.setattr(throttling, "_redis_buckets", Broken())
+    monkeypatch.setattr(throttling, "REDIS_RETRY_SECONDS", 60)
+    decisions = [take_token("hung", 5, 60) for _ in range(3)]
+    assert [decision.remaining for decision in decisions] == [4, 3, 2]
+    assert len(calls) == 1
+
+    monkeypatch.setattr(throttling, "_redis_retry_at", 0.0)  # the minute has passed
+    take_token("hung", 5, 60)
+    assert len(calls) == 2
+
+
 @override_settings(RATE_LIMIT_REQUESTS=3, RATE_LIMIT_WINDOW=60)
 @pytest.mark.parametrize(
     ("url", "headers", "status"),
