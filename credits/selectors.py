@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
@@ -21,6 +22,42 @@ def transaction_list(*, user_id: int) -> QuerySet[CreditTransaction]:
 def hold_list(*, user_id: int, status: str | None = None) -> QuerySet[CreditHold]:
     holds = CreditHold.objects.filter(account__user_id=user_id)
     return holds.filter(status=status) if status else holds
+
+
+def personal_data_export(*, user_id: int) -> dict[str, Any]:
+    """The credits section of a user's data export: balances, every transaction (oldest
+    first) and every hold, in three queries."""
+    account = (
+        CreditAccount.objects.filter(user_id=user_id)
+        .values("allowance", "purchased", "held", "last_reset_period", "created_at")
+        .first()
+    )
+    if account is not None:
+        account["available"] = account["allowance"] + account["purchased"]
+    transactions = (
+        CreditTransaction.objects.filter(account__user_id=user_id)
+        .order_by("created_at", "id")
+        .values(
+            "id",
+            "kind",
+            "allowance_delta",
+            "purchased_delta",
+            "held_delta",
+            "expired_allowance",
+            "balance_after",
+            "reason",
+            "reference",
+            "created_at",
+        )
+    )
+    holds = (
+        CreditHold.objects.filter(account__user_id=user_id)
+        .order_by("created_at", "id")
+        .values(
+            "id", "amount", "captured_amount", "status", "reference", "created_at", "settled_at"
+        )
+    )
+    return {"account": account, "transactions": list(transactions), "holds": list(holds)}
 
 
 @dataclass(frozen=True)

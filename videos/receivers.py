@@ -1,8 +1,9 @@
-"""Receivers of other apps' domain events. Thin: each enqueues a task. Connected in
-`VideosConfig.ready()` with a dispatch_uid."""
+"""Receivers of other apps' domain events. Thin: each enqueues a task or calls one
+selector. Connected in `VideosConfig.ready()` with a dispatch_uid."""
 
 from typing import Any
 
+from videos import selectors
 from videos.tasks import recommendations_refresh_course_task
 
 
@@ -11,3 +12,8 @@ def refresh_course_recommendations(sender: Any, course_id: int, **kwargs: Any) -
     ones whose inputs changed). Both signals fire after commit, so the task can be queued
     at once."""
     recommendations_refresh_course_task.delay(course_id)
+
+
+def personal_data_for_export(sender: Any, user: Any, **kwargs: Any) -> dict[str, Any]:
+    """`accounts.signals.personal_data_export`: the playlist imports the user asked for."""
+    return {"videos": selectors.personal_data_export(user_id=user.pk)}
