@@ -45,11 +45,12 @@ def credential_metadata(*, user: User, provider: str) -> dict[str, Any] | None:
     """What may be shown of the user's stored credential for `provider`, read without
     decrypting anything: `token_hint` (at most the last four characters), expiry, scopes,
     `extra` and dates. None when there is none."""
-    return (
+    row = (
         Credential.objects.filter(user_id=user.pk, provider=provider)
         .values("provider", "token_hint", "expires_at", "scopes", "extra", "created_at")
         .first()
     )
+    return dict(row) if row is not None else None
 
 
 def mask_token(hint: str) -> str:
@@ -134,7 +135,9 @@ def personal_data_export(*, user: User) -> dict[str, Any]:
     fail: an export must never be silently incomplete."""
     sections: dict[str, Any] = {"account": _account_export(user)}
     for receiver, response in signals.personal_data_export.send(sender=User, user=user):
-        for name, data in (response or {}).items():
+        if not isinstance(response, dict):
+            raise TypeError(f"{receiver!r} answered the export with {type(response).__name__}")
+        for name, data in response.items():
             if name in sections:
                 raise ValueError(f"export section {name!r} sent twice (by {receiver!r})")
             sections[name] = data

@@ -50,6 +50,7 @@ __all__ = [
     "user_create",
     "user_delete",
     "user_reactivate",
+    "user_save_by_staff",
     "user_suspend",
     "user_update",
 ]
@@ -171,6 +172,33 @@ def user_update(*, user: User, acting_user: User, data: dict[str, Any]) -> User:
             target=user,
             before=before,
             after=_snapshot(user),
+        )
+    return user
+
+
+STAFF_EDIT_AUDIT_FIELDS = (*USER_AUDIT_FIELDS, "is_staff", "is_superuser", "lms_user_id")
+
+
+@transaction.atomic
+def user_save_by_staff(*, user: User, acting_user: User, reason: str = "") -> User:
+    """Save a user edited field by field by staff (the Django admin change form) and audit
+    it, with the fields that changed before and after. Taking away `is_active` or staff
+    rights revokes the user's tokens, as suspension does."""
+    stored = User.objects.select_for_update().get(pk=user.pk)
+    before = {name: getattr(stored, name) for name in STAFF_EDIT_AUDIT_FIELDS}
+    user.save()
+    after = {name: getattr(user, name) for name in STAFF_EDIT_AUDIT_FIELDS}
+    changed = sorted(name for name in STAFF_EDIT_AUDIT_FIELDS if before[name] != after[name])
+    if (before["is_active"] and not user.is_active) or (before["is_staff"] and not user.is_staff):
+        tokens_revoke_all(user=user)
+    if changed:
+        audit_record(
+            actor=acting_user,
+            action="user.update",
+            target=user,
+            reason=reason,
+            before={name: before[name] for name in changed},
+            after={name: after[name] for name in changed},
         )
     return user
 

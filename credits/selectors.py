@@ -27,13 +27,14 @@ def hold_list(*, user_id: int, status: str | None = None) -> QuerySet[CreditHold
 def personal_data_export(*, user_id: int) -> dict[str, Any]:
     """The credits section of a user's data export: balances, every transaction (oldest
     first) and every hold, in three queries."""
-    account = (
+    row = (
         CreditAccount.objects.filter(user_id=user_id)
         .values("allowance", "purchased", "held", "last_reset_period", "created_at")
         .first()
     )
-    if account is not None:
-        account["available"] = account["allowance"] + account["purchased"]
+    account: dict[str, Any] | None = None
+    if row is not None:
+        account = {**row, "available": row["allowance"] + row["purchased"]}
     transactions = (
         CreditTransaction.objects.filter(account__user_id=user_id)
         .order_by("created_at", "id")

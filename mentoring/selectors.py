@@ -221,7 +221,7 @@ def user_stats(*, user: User) -> dict[str, Any]:
 
 
 def _mentor_profile_export(user: User) -> dict[str, Any] | None:
-    profile = (
+    row = (
         MentorProfile.objects.filter(user_id=user.pk)
         .values(
             "id",
@@ -239,8 +239,9 @@ def _mentor_profile_export(user: User) -> dict[str, Any] | None:
         )
         .first()
     )
-    if profile is None:
+    if row is None:
         return None
+    profile: dict[str, Any] = dict(row)
     profile_id = profile.pop("id")
     profile["rating"] = str(profile["rating"]) if profile["rating"] is not None else None
     profile["expertise"] = list(

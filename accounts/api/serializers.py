@@ -2,7 +2,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from accounts.models import Credential, User
+from accounts.models import Credential, Notification, User
 from accounts.selectors import mask_token
 
 
@@ -206,14 +206,11 @@ class ExportCredentialSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
-class ExportNotificationSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    type = serializers.CharField()
-    title = serializers.CharField()
-    body = serializers.CharField(allow_blank=True)
-    data = serializers.JSONField()
-    read_at = serializers.DateTimeField(allow_null=True)
-    created_at = serializers.DateTimeField()
+class ExportNotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "type", "title", "body", "data", "read_at", "created_at"]
+        read_only_fields = fields
 
 
 class ExportNotificationPreferenceSerializer(serializers.Serializer):
