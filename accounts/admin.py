@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts import services
+from accounts.audit import AuditedAdminMixin
 from accounts.models import AuditLog, Credential, Notification, NotificationPreference, User
 from config.errors import DomainError
 from credits import services as credits_services
@@ -234,7 +235,7 @@ class CredentialAdmin(admin.ModelAdmin):
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """The in-app inbox, read-only: entries are written by `notify`."""
 
     list_display = ["created_at", "user", "type", "title", "read_at"]
@@ -252,7 +253,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(admin.ModelAdmin):
+class NotificationPreferenceAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["user", "type", "email", "in_app"]
     list_filter = ["type", "email", "in_app"]
     list_select_related = ["user"]
