@@ -5,7 +5,14 @@ import factory
 from django.utils import timezone
 
 from credits import services as credits
-from mentoring.models import AvailabilityWindow, BlockedPeriod, MentorProfile, Message, Session
+from mentoring.models import (
+    AvailabilityWindow,
+    BlockedPeriod,
+    MentorProfile,
+    Message,
+    Review,
+    Session,
+)
 from mentoring.services import session_price
 from tests.accounts.factories import MentorFactory, StudentFactory
 
@@ -110,3 +117,16 @@ class MessageFactory(factory.django.DjangoModelFactory):
     sender = factory.SubFactory(StudentFactory)
     recipient = factory.SubFactory(MentorFactory)
     body = factory.Sequence(lambda n: f"Message {n}")
+
+
+class ReviewFactory(factory.django.DjangoModelFactory):
+    """A review of a session (made completed here, without settling its credits)."""
+
+    class Meta:
+        model = Review
+
+    session = factory.SubFactory(SessionFactory, status=Session.Status.COMPLETED)
+    student = factory.LazyAttribute(lambda review: review.session.student)
+    mentor = factory.LazyAttribute(lambda review: review.session.mentor)
+    rating = 5
+    comment = factory.Sequence(lambda n: f"Review {n}")
