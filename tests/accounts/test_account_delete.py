@@ -23,6 +23,7 @@ from courses.models import Enrollment
 from credits.models import CreditAccount, CreditHold, CreditTransaction
 from credits.selectors import ledger_mismatches
 from jobs import services as jobs_services
+from jobs import tasks as job_tasks
 from jobs.models import Job, Project, YouTubeOAuthState, YouTubeUpload
 from jobs.processors import JobSuperseded
 from jobs.services import ProgressReporter
@@ -312,11 +313,12 @@ def test_staff_deleting_another_account_needs_no_password(staff_client):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_deletes_close_the_account_once():
+def test_concurrent_deletes_close_the_account_once(monkeypatch):
+    monkeypatch.setattr(job_tasks.job_run_task, "apply_async", lambda *a, **kw: None)
     user = StudentFactory()
     give_credits(user, 20)
     project = ProjectFactory(owner=user)
-    jobs_services.job_create(
+    job = jobs_services.job_create(
         user=user, project_id=project.pk, job_type="script_analysis", parameters={}
     )
     client = client_for(user)
@@ -337,6 +339,7 @@ def test_concurrent_deletes_close_the_account_once():
         thread.join()
 
     assert sorted(statuses) in ([204, 401], [204, 409])
+    assert Job.objects.get(pk=job.pk).status == Job.Status.CANCELLED
     assert AuditLog.objects.filter(action="user.delete").count() == 1
     assert CreditTransaction.objects.filter(account__user=user, kind="release").count() == 1
     assert held(user) == 0
