@@ -11,7 +11,14 @@ from django.http import HttpRequest
 
 from accounts import services
 from accounts.audit import AuditedAdminMixin
-from accounts.models import AuditLog, Credential, Notification, NotificationPreference, User
+from accounts.models import (
+    AuditLog,
+    Credential,
+    Notification,
+    NotificationPreference,
+    OutgoingEmail,
+    User,
+)
 from config.errors import DomainError
 from credits import services as credits_services
 
@@ -244,6 +251,24 @@ class NotificationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     search_fields = ["user__email", "title"]
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in Notification._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(admin.ModelAdmin):
+    """Notification emails and their delivery, read-only: failed ones say why."""
+
+    list_display = ["created_at", "user", "type", "status", "attempts", "sent_at"]
+    list_filter = ["status", "type"]
+    list_select_related = ["user"]
+    search_fields = ["user__email"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in OutgoingEmail._meta.fields]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -153,6 +153,39 @@ class Notification(models.Model):
         return f"{self.type} for user {self.user_id}"
 
 
+class OutgoingEmail(models.Model):
+    """The email channel of a notification: written by `notify` in the transaction of the
+    change it reports, then sent by a task after commit. A broker outage, a lost message or
+    a worker that died mid-send leaves it pending, and the sweep sends it again; so an email
+    is never lost, and only a crash between the mail server's answer and the row's update
+    can send it twice."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        SKIPPED = "skipped", "Skipped (user no longer active)"
+        FAILED = "failed", "Failed (gave up)"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="outgoing_emails"
+    )
+    type = models.CharField(max_length=32, choices=Notification.Type.choices)
+    data = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "updated_at"], name="outgoing_email_due")]
+
+    def __str__(self) -> str:
+        return f"{self.type} email to user {self.user_id} ({self.status})"
+
+
 class NotificationPreference(models.Model):
     """A user's channels for one notification type. Without a row the defaults of
     settings.NOTIFICATION_DEFAULT_CHANNELS (and NOTIFICATION_TYPE_CHANNELS) apply."""

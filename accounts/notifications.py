@@ -18,17 +18,19 @@ part of accounts."""
 import json
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from accounts.models import Notification, NotificationPreference, User
+from accounts.models import Notification, NotificationPreference, OutgoingEmail, User
+from config.celery import send_after_commit
 from config.errors import NotFound, ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -192,23 +194,81 @@ def notify(
             user=user, type=type, title=title, body=body, data=payload
         )
     if EMAIL in enabled:
-        from accounts.tasks import send_notification_email  # tasks import this module
-
-        user_id = user.pk
-        transaction.on_commit(lambda: send_notification_email.delay(user_id, type, payload))
+        email = OutgoingEmail.objects.create(user=user, type=type, data=payload)
+        _send_email_task(email.pk)
     return notification
 
 
-def notification_email_send(*, user_id: int, notification_type: str, data: dict[str, Any]) -> bool:
-    """Render and send the email of a notification (the Celery task's work). Users who are
-    no longer active get nothing. Mail-server errors propagate, for the task to retry."""
-    user = User.objects.filter(pk=user_id, is_active=True).first()
-    if user is None:
-        return False
-    rendered = render(user=user, notification_type=notification_type, data=data)
-    send_mail(rendered.subject, rendered.text, None, [user.email], html_message=rendered.html)
-    logger.info("notification email %s sent to user %s", notification_type, user_id)
-    return True
+def _send_email_task(email_id: int) -> None:
+    from accounts.tasks import send_notification_email  # tasks import this module
+
+    send_after_commit(send_notification_email, email_id, lost="the email sweep sends it")
+
+
+def notification_email_send(*, email_id: int) -> str:
+    """Render and send one outgoing email (the Celery task's work); returns its status.
+
+    The email is claimed by a conditional update first, so a duplicate message does not
+    send it again while it is being sent or after. A user no longer active gets nothing
+    (skipped). A mail-server error puts it back to pending and propagates, for the task to
+    retry; the sweep picks up whatever the task's retries leave."""
+    E = OutgoingEmail.Status
+    now = timezone.now()
+    claimed = OutgoingEmail.objects.filter(pk=email_id, status=E.PENDING).update(
+        status=E.SENDING, attempts=F("attempts") + 1, updated_at=now
+    )
+    if not claimed:
+        status = OutgoingEmail.objects.filter(pk=email_id).values_list("status", flat=True)
+        return status.first() or "missing"
+    email = OutgoingEmail.objects.select_related("user").get(pk=email_id)
+    user = email.user
+    if not user.is_active:
+        OutgoingEmail.objects.filter(pk=email_id).update(status=E.SKIPPED, updated_at=now)
+        return E.SKIPPED
+    rendered = render(user=user, notification_type=email.type, data=email.data)
+    try:
+        send_mail(rendered.subject, rendered.text, None, [user.email], html_message=rendered.html)
+    except Exception as exc:
+        OutgoingEmail.objects.filter(pk=email_id, status=E.SENDING).update(
+            status=E.PENDING, last_error=f"{type(exc).__name__}: {exc}"[:2000], updated_at=now
+        )
+        raise
+    OutgoingEmail.objects.filter(pk=email_id).update(
+        status=E.SENT, sent_at=timezone.now(), last_error="", updated_at=timezone.now()
+    )
+    logger.info("notification email %s sent to user %s", email.type, user.pk)
+    return E.SENT
+
+
+def notification_emails_resend() -> tuple[int, int]:
+    """Send again the emails left pending (their message never reached a worker, or the
+    task ran out of retries) or stuck sending (their worker died) for longer than
+    NOTIFICATION_EMAIL_RESEND_AFTER; give up on those that have had
+    NOTIFICATION_EMAIL_MAX_ATTEMPTS attempts. Each row changes by a conditional update, so
+    overlapping sweeps send an email once. Returns (resent, failed)."""
+    E = OutgoingEmail.Status
+    now = timezone.now()
+    due = Q(
+        status__in=[E.PENDING, E.SENDING],
+        updated_at__lt=now - timedelta(seconds=settings.NOTIFICATION_EMAIL_RESEND_AFTER),
+    )
+    max_attempts = settings.NOTIFICATION_EMAIL_MAX_ATTEMPTS
+    failed = OutgoingEmail.objects.filter(due, attempts__gte=max_attempts).update(
+        status=E.FAILED, updated_at=now
+    )
+    resent = 0
+    for email_id in (
+        OutgoingEmail.objects.filter(due).order_by("pk").values_list("pk", flat=True)[:1000]
+    ):
+        with transaction.atomic():
+            if OutgoingEmail.objects.filter(due, pk=email_id).update(
+                status=E.PENDING, updated_at=now
+            ):
+                resent += 1
+                _send_email_task(email_id)
+    if resent or failed:
+        logger.warning("notification emails: %d sent again, %d given up", resent, failed)
+    return resent, failed
 
 
 # --- the inbox -------------------------------------------------------------------------------

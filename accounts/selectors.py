@@ -8,7 +8,14 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from accounts import signals
-from accounts.models import AuditLog, Credential, Notification, NotificationPreference, User
+from accounts.models import (
+    AuditLog,
+    Credential,
+    Notification,
+    NotificationPreference,
+    OutgoingEmail,
+    User,
+)
 from accounts.notifications import (
     notification_list,
     notification_preferences,
@@ -114,6 +121,11 @@ def _account_export(user: User) -> dict[str, Any]:
             Notification.objects.filter(user_id=user.pk)
             .order_by("created_at", "id")
             .values("id", "type", "title", "body", "data", "read_at", "created_at")
+        ),
+        "emails": list(
+            OutgoingEmail.objects.filter(user_id=user.pk)
+            .order_by("created_at", "id")
+            .values("type", "data", "status", "created_at", "sent_at")
         ),
         "notification_preferences": list(
             NotificationPreference.objects.filter(user_id=user.pk)

@@ -19,7 +19,14 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import lockout, signals
 from accounts.fields import DecryptionError, rotate
-from accounts.models import AuditLog, Credential, Notification, NotificationPreference, User
+from accounts.models import (
+    AuditLog,
+    Credential,
+    Notification,
+    NotificationPreference,
+    OutgoingEmail,
+    User,
+)
 from accounts.notifications import (
     notification_mark_read,
     notification_preferences_update,
@@ -27,6 +34,7 @@ from accounts.notifications import (
     notify,
 )
 from accounts.tokens import TOKEN_VERSION_CLAIM, TokenPair, token_pair_for
+from config.celery import send_after_commit
 from config.errors import Conflict, NotAuthenticated, PermissionDenied, ValidationFailed
 
 logger = logging.getLogger(__name__)
@@ -302,6 +310,7 @@ def _anonymise(*, user: User, acting_user: User, reason: str) -> None:
     user.socialaccount_set.all().delete()  # type: ignore[attr-defined]
     EmailAddress.objects.filter(user=user).delete()
     Notification.objects.filter(user=user).delete()
+    OutgoingEmail.objects.filter(user=user).delete()
     NotificationPreference.objects.filter(user=user).delete()
     tokens_revoke_all(user=user)
     _audit_trail_anonymise(user)
@@ -435,7 +444,7 @@ def password_reset_request(*, email: str) -> None:
     token = default_token_generator.make_token(user)
     from accounts.tasks import send_password_reset_email
 
-    transaction.on_commit(lambda: send_password_reset_email.delay(user.pk, uid, token))
+    send_after_commit(send_password_reset_email, user.pk, uid, token, lost="the user may ask again")
 
 
 @transaction.atomic

@@ -26,9 +26,14 @@ def send_password_reset_email(user_id: int, uid: str, token: str) -> None:
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, retry_backoff_max=600, max_retries=5)
-def send_notification_email(user_id: int, notification_type: str, data: dict) -> None:
-    """The email channel of `notifications.notify`. Mail-server errors (smtplib's are
-    OSErrors) retry with backoff; a user no longer active gets nothing."""
-    notifications.notification_email_send(
-        user_id=user_id, notification_type=notification_type, data=data
-    )
+def send_notification_email(email_id: int) -> str:
+    """The email channel of `notifications.notify`: send one outgoing email. Mail-server
+    errors (smtplib's are OSErrors) retry with backoff; a user no longer active gets
+    nothing; an email already sent or being sent is not sent again."""
+    return notifications.notification_email_send(email_id=email_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def notification_emails_resend_task() -> tuple[int, int]:
+    """Beat, every five minutes: send again the emails a broker outage left pending."""
+    return notifications.notification_emails_resend()

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import User
@@ -192,7 +192,8 @@ def attendance_on_date(
 def course_completion_counts(*, user_id: int) -> dict[str, int]:
     """Of the courses the user is actively enrolled in: how many they have started (watched
     any video) and not completed (`in_progress`), and how many they have completed (every
-    available video complete). Two queries."""
+    available video complete). One query: the user's complete videos per started course,
+    next to the course's available videos."""
     per_course = (
         VideoWatch.objects.filter(
             user_id=user_id,
@@ -200,25 +201,33 @@ def course_completion_counts(*, user_id: int) -> dict[str, int]:
         )
         .order_by()
         .values("course_id")
-        .annotate(completed=Count("id", filter=Q(completed=True, video__is_available=True)))
-        .values_list("course_id", "completed")
+        .annotate(
+            completed=Count("id", filter=Q(completed=True, video__is_available=True)),
+            available=video_selectors.video_count_available_expression(
+                course_id=OuterRef("course_id")
+            ),
+        )
+        .values_list("completed", "available")
     )
-    started = dict(per_course)
-    available = video_selectors.video_counts_available(course_ids=list(started))
-    completed = sum(
-        1 for course_id, done in started.items() if 0 < available.get(course_id, 0) <= done
-    )
-    return {"in_progress": len(started) - completed, "completed": completed}
+    rows = list(per_course)
+    completed = sum(1 for done, available in rows if 0 < available <= done)
+    return {"in_progress": len(rows) - completed, "completed": completed}
 
 
 def attendance_summary(
     *, course_id: int, user_ids: Iterable[int], since: date
 ) -> dict[int, dict[str, int]]:
     """For each user: the days since `since` (inclusive) closed as absent, and the watch
-    time credited on the course's videos since then. Two queries; users without any are
-    zeros."""
-    ids = list(user_ids)
-    summary = {user_id: {"absent_days": 0, "watch_seconds": 0} for user_id in ids}
+    time credited on the course's videos since then. Two queries.
+
+    `user_ids` is a list, and then every user in it is in the result (zeros for one without
+    any), or a subquery of ids (a values_list QuerySet, not evaluated), and then only the
+    users with an absent day or watch time are."""
+    is_subquery = isinstance(user_ids, QuerySet)
+    ids = user_ids if is_subquery else list(user_ids)
+    summary: dict[int, dict[str, int]] = (
+        {} if is_subquery else {user_id: {"absent_days": 0, "watch_seconds": 0} for user_id in ids}
+    )
     absent = (
         DailyAttendance.objects.filter(
             user_id__in=ids, date__gte=since, status=DailyAttendance.Status.ABSENT
@@ -229,7 +238,7 @@ def attendance_summary(
         .values_list("user_id", "days")
     )
     for user_id, days in absent:
-        summary[user_id]["absent_days"] = days
+        summary.setdefault(user_id, {"absent_days": 0, "watch_seconds": 0})["absent_days"] = days
     watched = (
         VideoProgress.objects.filter(user_id__in=ids, course_id=course_id, date__gte=since)
         .order_by()
@@ -238,7 +247,9 @@ def attendance_summary(
         .values_list("user_id", "seconds")
     )
     for user_id, seconds in watched:
-        summary[user_id]["watch_seconds"] = seconds or 0
+        summary.setdefault(user_id, {"absent_days": 0, "watch_seconds": 0})["watch_seconds"] = (
+            seconds or 0
+        )
     return summary
 
 

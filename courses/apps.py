@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class CoursesConfig(AppConfig):
@@ -8,6 +9,9 @@ class CoursesConfig(AppConfig):
     def ready(self) -> None:
         from accounts.signals import personal_data_export, user_deleted
         from courses import receivers
+        from courses.checks import at_risk_settings_check
+
+        checks.register(at_risk_settings_check)
 
         user_deleted.connect(
             receivers.enrollments_drop_for_deleted_user,

@@ -1,6 +1,7 @@
 """Reads of the courses app. Other apps use these (never `courses.models`) to check who
 may see a course and who is enrolled in it."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -32,6 +33,7 @@ __all__ = [
     "course_is_managed_by",
     "course_list",
     "course_search",
+    "course_student_enrollments",
     "course_students",
     "course_visible_queryset",
     "enrollment_active_course_ids",
@@ -167,6 +169,24 @@ def course_ids_watchable_by(*, user: User) -> QuerySet[Course, int]:
 
 def course_students(*, course_id: int) -> QuerySet[Enrollment]:
     return Enrollment.objects.filter(course_id=course_id).select_related("user").order_by("id")
+
+
+def course_student_enrollments(
+    *, course_id: int, user_id: int | None = None
+) -> QuerySet[Enrollment]:
+    """The course's active student enrollments (teaching assistants, dropped and completed
+    enrollments left out) of users who can study (active, not deleted), with the user joined,
+    in user id order; only `user_id`'s when given."""
+    enrollments = Enrollment.objects.filter(
+        course_id=course_id,
+        status=Enrollment.Status.ACTIVE,
+        role=Enrollment.Role.STUDENT,
+        user__is_active=True,
+        user__deleted_at__isnull=True,
+    )
+    if user_id is not None:
+        enrollments = enrollments.filter(user_id=user_id)
+    return enrollments.select_related("user").order_by("user_id")
 
 
 def enrollment_get(*, user_id: int, course_id: int) -> Enrollment | None:
@@ -310,22 +330,26 @@ def wrong_answers(*, course_id: int, user_id: int) -> QuerySet[StudentAnswer]:
 
 
 def wrong_answer_share(
-    *, course_id: int, user_ids: list[int], since: datetime | None
+    *, course_id: int, user_ids: Iterable[int], since: datetime | None
 ) -> dict[int, dict[str, int]]:
     """How many of the course's questions each user answered, and how many wrong, counting
-    answers given at or after `since` (all of them when None), in one query. Every user
-    asked about is in the result; one without answers has zeros."""
-    answers = StudentAnswer.objects.filter(
-        student_id__in=user_ids, question__quiz__course_id=course_id
-    )
+    answers given at or after `since` (all of them when None), in one query.
+
+    `user_ids` is a list, and then every user in it is in the result (zeros for one without
+    answers), or a subquery of ids (a values_list QuerySet, not evaluated), and then only
+    the users with answers are."""
+    is_subquery = isinstance(user_ids, QuerySet)
+    ids = user_ids if is_subquery else list(user_ids)
+    answers = StudentAnswer.objects.filter(student_id__in=ids, question__quiz__course_id=course_id)
     if since is not None:
         answers = answers.filter(answered_at__gte=since)
     rows = (
-        answers.values("student_id")
+        answers.order_by()
+        .values("student_id")
         .annotate(answered=Count("id"), wrong=Count("id", filter=Q(is_correct=False)))
         .values_list("student_id", "answered", "wrong")
     )
-    shares = {user_id: {"answered": 0, "wrong": 0} for user_id in user_ids}
+    shares = {} if is_subquery else {user_id: {"answered": 0, "wrong": 0} for user_id in ids}
     for student_id, answered, wrong in rows:
         shares[student_id] = {"answered": answered, "wrong": wrong}
     return shares

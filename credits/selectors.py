@@ -4,14 +4,29 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
+from accounts.models import User
 from credits.models import CreditAccount, CreditHold, CreditTransaction
 
 
 def account_get(*, user_id: int) -> CreditAccount | None:
     return CreditAccount.objects.filter(user_id=user_id).first()
+
+
+def available_credits(*, user: User) -> int:
+    """What the user may spend now: allowance plus purchased credits (GET /credits'
+    `available`), in one query. A user whose account does not exist yet (it is created on
+    first use) has their tier's monthly allowance, which the account will start with."""
+    balances = (
+        CreditAccount.objects.filter(user_id=user.pk).values_list("allowance", "purchased").first()
+    )
+    if balances is None:
+        return int(settings.CREDITS_TIER_ALLOWANCES.get(user.tier, 0))
+    allowance, purchased = balances
+    return allowance + purchased
 
 
 def transaction_list(*, user_id: int) -> QuerySet[CreditTransaction]:

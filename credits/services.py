@@ -34,8 +34,8 @@ from django.db.models import Case, F, Q, Sum, Value, When
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
-from accounts.models import User
-from accounts.services import audit_record
+from accounts.models import Notification, User
+from accounts.services import audit_record, notify
 from config.errors import (
     Conflict,
     NotFound,
@@ -360,6 +360,13 @@ def add_credits(
         before=before,
         account=account,
     )
+    if kind == Kind.GRANT:
+        # Inside the grant's transaction: a replayed grant returned above, so one notice.
+        notify(
+            user=user,
+            type=Notification.Type.CREDITS_GRANTED,
+            data={"amount": amount, "reason": reason, "transaction_id": txn.pk},
+        )
     return txn
 
 

@@ -36,11 +36,13 @@ def jobs_dispatch_sweep_task() -> int:
 def jobs_reap_stuck_task() -> dict[str, int]:
     jobs = services.jobs_reap_stuck()
     uploads = services.youtube_uploads_reap_stale()
+    resent = services.youtube_uploads_resend_lost()
     return {
         "requeued": jobs.requeued,
         "failed": jobs.failed,
         "cancelled": jobs.cancelled,
         "uploads_failed": uploads,
+        "uploads_resent": resent,
     }
 
 

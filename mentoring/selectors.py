@@ -1,15 +1,18 @@
 """Reads of the mentoring app."""
 
 from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Case, Count, F, IntegerField, Max, Q, QuerySet, When
+from django.db.models import Avg, Case, Count, F, IntegerField, Max, Q, QuerySet, When
 from django.utils import timezone
 
 from accounts.models import User
+from attendance import selectors as attendance_selectors
 from config.cache import cached
 from courses import selectors as course_selectors
+from credits import selectors as credit_selectors
 from mentoring.availability import Interval, slot_starts, subtract, window_intervals
 from mentoring.models import (
     AvailabilityWindow,
@@ -214,6 +217,48 @@ def user_stats(*, user: User) -> dict[str, Any]:
         "role": user.role,
         "created_at": user.date_joined,
         "mentor_stats": mentor_stats,
+    }
+
+
+UPCOMING_STATUSES = (Session.Status.REQUESTED, Session.Status.CONFIRMED)
+
+
+def dashboard_stats(*, user: User, now: datetime | None = None) -> dict[str, Any]:
+    """The user's dashboard figures in four queries, whatever their volume of data.
+
+    Courses: active enrollments (`total_courses`), and of those the ones started and not
+    completed (`in_progress`) and completed (`completed`) by watch progress. Sessions and
+    reviews (one aggregate over the sessions joined to their review): a mentor's are the
+    sessions they gave and the reviews they received; anyone else's the sessions they
+    booked and the reviews they wrote (`sessions_as` says which). Upcoming sessions are
+    requested or confirmed ones starting after `now`; the average rating is of those
+    reviews, to two decimals, null without any. Credits: what the user may spend now."""
+    now = now or timezone.now()
+    as_mentor = user.role == User.Role.MENTOR
+    sessions = Session.objects.filter(
+        Q(mentor_id=user.pk) if as_mentor else Q(student_id=user.pk)
+    ).aggregate(
+        total=Count("id"),
+        upcoming=Count("id", filter=Q(status__in=UPCOMING_STATUSES, scheduled_at__gt=now)),
+        completed=Count("id", filter=Q(status=Session.Status.COMPLETED)),
+        reviews=Count("review"),
+        average_rating=Avg("review__rating"),
+    )
+    average = sessions["average_rating"]
+    courses = attendance_selectors.course_completion_counts(user_id=user.pk)
+    return {
+        "total_courses": course_selectors.enrollment_count_active(user_id=user.pk),
+        "in_progress": courses["in_progress"],
+        "completed": courses["completed"],
+        "sessions_as": "mentor" if as_mentor else "student",
+        "total_sessions": sessions["total"],
+        "upcoming_sessions": sessions["upcoming"],
+        "completed_sessions": sessions["completed"],
+        "total_reviews": sessions["reviews"],
+        "average_rating": None
+        if average is None
+        else Decimal(str(average)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP),
+        "credits_available": credit_selectors.available_credits(user=user),
     }
 
 

@@ -3,6 +3,7 @@ selector. Connected in `VideosConfig.ready()` with a dispatch_uid."""
 
 from typing import Any
 
+from config.celery import send_after_commit
 from videos import selectors
 from videos.tasks import recommendations_refresh_course_task
 
@@ -11,7 +12,9 @@ def refresh_course_recommendations(sender: Any, course_id: int, **kwargs: Any) -
     """A course's context or quiz results changed: refresh its questions' videos (only the
     ones whose inputs changed). Both signals fire after commit, so the task can be queued
     at once."""
-    recommendations_refresh_course_task.delay(course_id)
+    send_after_commit(
+        recommendations_refresh_course_task, course_id, lost="the nightly refresh catches up"
+    )
 
 
 def personal_data_for_export(sender: Any, user: Any, **kwargs: Any) -> dict[str, Any]:

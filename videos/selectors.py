@@ -3,7 +3,8 @@
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, IntegerField, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from config.search import SearchHit, ranked, snippet
@@ -56,6 +57,19 @@ def video_counts_available(*, course_ids: Iterable[int]) -> dict[int, int]:
         .annotate(total=Count("id"))
         .values_list("course_id", "total")
     )
+
+
+def video_count_available_expression(*, course_id: Any) -> Coalesce:
+    """How many available videos the course has, as an expression to annotate another app's
+    rows with (`course_id` is usually an `OuterRef`); 0 for a course without any."""
+    counts = (
+        Video.objects.filter(course_id=course_id, is_available=True)
+        .order_by()
+        .values("course_id")
+        .annotate(total=Count("id"))
+        .values("total")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), 0)
 
 
 def playlist_import_get_visible(*, user: User, import_id: int) -> PlaylistImport | None:

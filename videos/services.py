@@ -14,8 +14,9 @@ from django.db import transaction
 from django.db.models import F, ProtectedError, Q
 from django.utils import timezone
 
-from accounts.models import User
-from accounts.services import audit_record
+from accounts.models import Notification, User
+from accounts.services import audit_record, notify
+from config.celery import send_after_commit
 from config.errors import (
     Conflict,
     DomainError,
@@ -219,10 +220,28 @@ def playlist_import_request(
     record = playlist_import_create(
         requested_by=requested_by, playlist_url=playlist_url, course_id=course_id
     )
+    _send_run_task(record.pk)
+    return record
+
+
+def _send_run_task(import_id: int) -> None:
+    """Publish the import's task after commit. A broker that is down leaves the import
+    queued; the sweep (`playlist_imports_reclaim_stale`) sends it again once it has waited
+    longer than any retry countdown."""
     from videos.tasks import playlist_import_run_task
 
-    transaction.on_commit(lambda: playlist_import_run_task.delay(record.pk))
-    return record
+    send_after_commit(
+        playlist_import_run_task, import_id, lost=f"import {import_id} waits for the sweep"
+    )
+
+
+def _lost_queued(now: datetime) -> Q:
+    """Queued imports untouched for longer than the longest retry countdown plus the hard
+    time limit: their message never reached the broker, or the broker lost it."""
+    lost_before = now - timedelta(
+        seconds=settings.YOUTUBE_IMPORT_RETRY_BACKOFF_MAX + settings.CELERY_TASK_TIME_LIMIT
+    )
+    return Q(status=PlaylistImport.Status.QUEUED, updated_at__lt=lost_before)
 
 
 def playlist_import_retry_countdown(attempt: int) -> int:
@@ -288,7 +307,8 @@ def playlist_imports_reclaim_stale() -> tuple[int, int]:
     time limit, so no worker is running them, and after a time-limit kill (acked as
     failed) no message brings them back. Each is put back in the queue and its task sent
     again after commit, or failed once it has had YOUTUBE_IMPORT_MAX_RETRIES + 1 attempts
-    (the task's own budget). Returns (requeued, failed).
+    (the task's own budget). Queued imports whose message was lost (see `_lost_queued`)
+    have their task sent again. Returns (requeued, failed).
 
     Safe to run twice, and alongside the tasks: every row changes by a conditional update,
     and a task is sent only for a row this call requeued."""
@@ -322,6 +342,14 @@ def playlist_imports_reclaim_stale() -> tuple[int, int]:
         ):
             requeued += 1
             transaction.on_commit(partial(playlist_import_run_task.delay, pk))
+    for pk in (
+        PlaylistImport.objects.filter(_lost_queued(now)).order_by("pk").values_list("pk", flat=True)
+    ):
+        # Touching `updated_at` claims the resend, so overlapping sweeps send it once; a
+        # duplicate message would be harmless anyway (`_claim` runs an import once).
+        if PlaylistImport.objects.filter(_lost_queued(now), pk=pk).update(updated_at=now):
+            requeued += 1
+            _send_run_task(pk)
     if requeued or failed:
         logger.warning("stale playlist imports: %d requeued, %d failed", requeued, failed)
     return requeued, failed
@@ -551,6 +579,18 @@ def _store_batch(
         finished_at=now,
         updated_at=now,
     )
+    if record.requested_by is not None:
+        # In the transaction that finishes the import: only the run that finished it tells.
+        notify(
+            user=record.requested_by,
+            type=Notification.Type.PLAYLIST_IMPORTED,
+            data={
+                "import_id": record.pk,
+                "course_id": course.pk,
+                "course_title": course.title,
+                "video_count": stored,
+            },
+        )
     logger.info(
         "playlist %s imported into course %s: %d videos", record.playlist_id, course.pk, stored
     )

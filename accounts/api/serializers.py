@@ -2,7 +2,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from accounts.models import Credential, Notification, User
+from accounts.models import Credential, Notification, OutgoingEmail, User
 from accounts.selectors import mask_token
 
 
@@ -213,6 +213,13 @@ class ExportNotificationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class ExportEmailSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OutgoingEmail
+        fields = ["type", "data", "status", "created_at", "sent_at"]
+        read_only_fields = fields
+
+
 class ExportNotificationPreferenceSerializer(serializers.Serializer):
     type = serializers.CharField()
     email = serializers.BooleanField()
@@ -231,6 +238,7 @@ class ExportAccountSerializer(serializers.Serializer):
     social_accounts = ExportSocialAccountSerializer(many=True)
     credentials = ExportCredentialSerializer(many=True)
     notifications = ExportNotificationSerializer(many=True)
+    emails = ExportEmailSerializer(many=True)
     notification_preferences = ExportNotificationPreferenceSerializer(many=True)
     staff_actions = ExportStaffActionSerializer(many=True)
 

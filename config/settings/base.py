@@ -379,6 +379,15 @@ NOTIFICATION_DEFAULT_CHANNELS = {
     "in_app": env.bool("NOTIFICATION_DEFAULT_IN_APP", default=True),
 }
 NOTIFICATION_TYPE_CHANNELS: dict[str, dict[str, bool]] = {}
+# Notification emails still pending (or stuck sending) this many seconds after they were
+# last touched are sent again by the sweep, up to NOTIFICATION_EMAIL_MAX_ATTEMPTS attempts.
+NOTIFICATION_EMAIL_RESEND_AFTER = env.int("NOTIFICATION_EMAIL_RESEND_AFTER", default=900)
+NOTIFICATION_EMAIL_MAX_ATTEMPTS = env.int("NOTIFICATION_EMAIL_MAX_ATTEMPTS", default=8)
+CELERY_BEAT_SCHEDULE["accounts-resend-notification-emails"] = {
+    # Every five minutes: send again the notification emails a broker outage left behind.
+    "task": "accounts.tasks.notification_emails_resend_task",
+    "schedule": crontab(minute="*/5"),
+}
 # A student cancelling less than this many hours before the start pays this share of the
 # price (rounded half up) to the mentor; the rest of the hold is released.
 MENTORING_LATE_CANCEL_WINDOW_HOURS = env.int("MENTORING_LATE_CANCEL_WINDOW_HOURS", default=24)
@@ -575,3 +584,21 @@ _enum_names.update(
         "RecommendationSourceEnum": "videos.models.QuestionVideo.Source",
     }
 )
+
+# --- at-risk students (courses) -------------------------------------------------------------
+# GET /courses/{id}/at-risk and /my-risk judge each active student over the last WINDOW_DAYS
+# days (TIME_ZONE dates, today included). Thresholds are inclusive: a figure equal to one
+# reaches its level. See courses/risk.py; `manage.py check` refuses inconsistent values.
+AT_RISK_WINDOW_DAYS = env.int("AT_RISK_WINDOW_DAYS", default=14)
+# Share (0-1) of the course's questions answered wrong in the window: medium, high. Judged
+# only once the student answered at least MIN_ANSWERS questions in the window.
+AT_RISK_WRONG_SHARE_MEDIUM = env.float("AT_RISK_WRONG_SHARE_MEDIUM", default=0.3)
+AT_RISK_WRONG_SHARE_HIGH = env.float("AT_RISK_WRONG_SHARE_HIGH", default=0.5)
+AT_RISK_MIN_ANSWERS = env.int("AT_RISK_MIN_ANSWERS", default=5)
+# Days closed as absent (attendance is per student, across courses): medium, high.
+AT_RISK_ABSENT_DAYS_MEDIUM = env.int("AT_RISK_ABSENT_DAYS_MEDIUM", default=5)
+AT_RISK_ABSENT_DAYS_HIGH = env.int("AT_RISK_ABSENT_DAYS_HIGH", default=8)
+# Watch time on the course's videos expected over the whole window (pro-rated for a student
+# who enrolled during it); less is medium. 0 turns the rule off.
+AT_RISK_MIN_WATCH_SECONDS = env.int("AT_RISK_MIN_WATCH_SECONDS", default=3600)
+_enum_names.update({"RiskLevelEnum": "courses.risk.RiskLevel"})

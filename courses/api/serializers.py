@@ -5,6 +5,7 @@ from rest_framework import serializers
 from accounts.models import User
 from courses.lms.grading import strip_html
 from courses.models import Course, CourseInvitation, Enrollment, LMSSync, Question
+from courses.risk import RiskLevel, RiskReasonCode
 
 CONTEXT_MAX_LENGTH = 20_000
 
@@ -282,3 +283,69 @@ class AssessmentUploadResultSerializer(serializers.Serializer):
     quizzes = serializers.IntegerField()
     questions = serializers.IntegerField()
     answers = serializers.IntegerField()
+
+
+# --- at-risk students -------------------------------------------------------------------------
+
+
+class RiskFilterSerializer(serializers.Serializer):
+    level = serializers.MultipleChoiceField(
+        choices=RiskLevel.choices,
+        required=False,
+        help_text="Only students at these levels; repeat for several (`?level=high&level=medium`).",
+    )
+
+
+class RiskStudentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "username", "first_name", "last_name"]
+        read_only_fields = fields
+
+
+class RiskReasonSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=RiskReasonCode.choices)
+    level = serializers.ChoiceField(
+        choices=RiskLevel.choices, help_text="The level this reason alone gives."
+    )
+    message = serializers.CharField()
+    value = serializers.FloatField(help_text="The student's figure.")
+    threshold = serializers.FloatField(
+        allow_null=True,
+        help_text="The threshold the figure reached (wrong_answers, absences) or fell short "
+        "of (low_watch_time); null for no_activity.",
+    )
+
+
+class RiskFiguresSerializer(serializers.Serializer):
+    questions_answered = serializers.IntegerField(source="figures.answered")
+    wrong_answers = serializers.IntegerField(source="figures.wrong")
+    wrong_share = serializers.FloatField(
+        source="figures.wrong_share",
+        allow_null=True,
+        help_text="Wrong over answered (0-1, four decimals); null without answers.",
+    )
+    absent_days = serializers.IntegerField(source="figures.absent_days")
+    watch_seconds = serializers.IntegerField(
+        source="figures.watch_seconds", help_text="Watch time on this course's videos."
+    )
+    required_watch_seconds = serializers.IntegerField(
+        help_text="The watch time expected, pro-rated by the days enrolled."
+    )
+    days_enrolled = serializers.IntegerField(
+        source="figures.days_enrolled", help_text="Days of the window the student was enrolled."
+    )
+
+
+class RiskWindowSerializer(serializers.Serializer):
+    vars()["from"] = serializers.DateField(source="date_from", help_text="First day, inclusive.")
+    vars()["to"] = serializers.DateField(source="date_to", help_text="Last day (today), inclusive.")
+    days = serializers.IntegerField()
+
+
+class StudentRiskSerializer(serializers.Serializer):
+    student = RiskStudentSerializer()
+    level = serializers.ChoiceField(choices=RiskLevel.choices)
+    reasons = RiskReasonSerializer(many=True)
+    figures = RiskFiguresSerializer(source="*")
+    window = RiskWindowSerializer()

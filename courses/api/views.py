@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from accounts.selectors import mask_token, request_user
 from config.api.schema import error_response
 from config.errors import NotFound, PermissionDenied
-from courses import assessments, selectors, services
+from courses import assessments, risk, selectors, services
 from courses.api import serializers as s
 from courses.api.permissions import IsMentorOrAdmin
 from courses.lms import credentials, sync
@@ -27,6 +27,15 @@ from courses.models import Course
 REGISTRATION_REFUSALS = (
     "Registration refused; `code` says which rule: course_archived, course_not_published, "
     "course_ended, enrollment_closed, invitation_required, course_full."
+)
+
+RISK_DESCRIPTION = (
+    "Each active student's risk level (low, medium, high) over the last AT_RISK_WINDOW_DAYS "
+    "days (today included), with its reasons: `wrong_answers` (share of quiz questions "
+    "answered wrong, once AT_RISK_MIN_ANSWERS were answered), `absences` (days closed as "
+    "absent), `low_watch_time` (watch time on the course's videos below the pro-rated "
+    "minimum; medium) and `no_activity` (nothing recorded in the window: medium). A "
+    "figure equal to a threshold reaches its level; the level is the highest reason's."
 )
 
 
@@ -334,6 +343,65 @@ class CourseViewSet(
         return Response(
             s.AssessmentUploadResultSerializer(result).data, status=status.HTTP_201_CREATED
         )
+
+    @extend_schema(
+        tags=["at-risk"],
+        summary="Students at risk in the course",
+        description=RISK_DESCRIPTION
+        + " Highest level first, then the most reasons, then by user id. Instructor and "
+        "staff only: anyone else who can see the course gets 403.",
+        parameters=[s.RiskFilterSerializer],
+        responses={
+            200: s.StudentRiskSerializer(many=True),
+            400: error_response("Unknown `level`, or a bad page size."),
+            403: error_response("Not the course's instructor or staff."),
+            404: error_response("No such course, or one the caller cannot see."),
+        },
+    )
+    @action(detail=True, methods=["get"], url_path="at-risk", filter_backends=[])
+    def at_risk(self, request: Request, pk: str | None = None) -> Response:
+        access = self._course_access(pk)
+        if not access.is_manager:
+            raise PermissionDenied(
+                "Only the course's instructor or staff may do this.", code="not_course_manager"
+            )
+        query = s.RiskFilterSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        students = risk.course_risks(
+            course_id=access.course.pk, thresholds=risk.RiskThresholds.from_settings()
+        )
+        levels = query.validated_data.get("level")
+        if levels:
+            students = [student for student in students if student.level in levels]
+        page = self.paginate_queryset(students)
+        return self.get_paginated_response(s.StudentRiskSerializer(page, many=True).data)
+
+    @extend_schema(
+        tags=["at-risk"],
+        summary="The caller's own risk level in the course",
+        description=RISK_DESCRIPTION + " For the course's active students only.",
+        responses={
+            200: s.StudentRiskSerializer,
+            404: error_response("No such course, or the caller is not one of its students."),
+        },
+    )
+    @action(detail=True, methods=["get"], url_path="my-risk", filter_backends=[])
+    def my_risk(self, request: Request, pk: str | None = None) -> Response:
+        access = self._course_access(pk)
+        students = risk.course_risks(
+            course_id=access.course.pk,
+            thresholds=risk.RiskThresholds.from_settings(),
+            user_id=request_user(request).pk,
+        )
+        if not students:
+            raise NotFound("You are not a student of this course.", code="not_enrolled")
+        return Response(s.StudentRiskSerializer(students[0]).data)
+
+    def _course_access(self, pk: str | None) -> selectors.CourseAccess:
+        access = selectors.course_access(user=request_user(self.request), course_id=int(pk or 0))
+        if access is None:
+            raise NotFound("Course not found.")
+        return access
 
 
 def _token_output(credential: Any) -> dict[str, Any]:

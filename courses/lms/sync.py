@@ -25,6 +25,7 @@ from django.utils.dateparse import parse_datetime
 
 from accounts.models import Credential, User
 from accounts.selectors import credential_get
+from config.celery import send_after_commit
 from config.errors import Conflict, DomainError, NotFound
 from courses.assessments import AnswerData, QuestionData, QuizData, assessments_store
 from courses.lms import grading
@@ -75,20 +76,43 @@ def lms_sync_create(*, course: Course, requested_by: User | None = None) -> LMSS
     running (so that repeated clicks and the nightly run do not pile up)."""
     lms_sync_check(course=course)
     Course.objects.select_for_update().filter(pk=course.pk).first()
-    if LMSSync.objects.filter(
+    active = LMSSync.objects.filter(
         course=course, status__in=[LMSSync.Status.QUEUED, LMSSync.Status.RUNNING]
-    ).exists():
-        raise Conflict("A sync of this course is already queued.", code="lms_sync_in_progress")
-    return LMSSync.objects.create(course=course, requested_by=requested_by)
+    ).first()
+    if active is None:
+        return LMSSync.objects.create(course=course, requested_by=requested_by)
+    if _is_lost(active, timezone.now()):
+        # Its message never reached a worker (broker down) or its worker died: hand the
+        # same record out again, for the caller to send its task once more.
+        LMSSync.objects.filter(pk=active.pk).update(updated_at=timezone.now())
+        logger.warning("LMS sync %s was lost; sending it again", active.pk)
+        return active
+    raise Conflict("A sync of this course is already queued.", code="lms_sync_in_progress")
+
+
+def _is_lost(record: LMSSync, now: datetime) -> bool:
+    """A queued sync untouched for longer than the longest retry countdown plus the hard
+    time limit, or a running one started longer ago than the hard time limit: no worker
+    will finish it unless its task is sent again."""
+    limit = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    if record.status == LMSSync.Status.RUNNING:
+        return record.started_at is None or record.started_at < now - limit
+    return record.updated_at < now - limit - timedelta(seconds=settings.LMS_SYNC_RETRY_MAX)
+
+
+def _send_run_task(sync_id: int) -> None:
+    """Publish the sync's task after commit. A broker that is down leaves the sync queued;
+    the next request or the nightly run sends it again once it counts as lost."""
+    from courses.tasks import lms_sync_run_task
+
+    send_after_commit(lms_sync_run_task, sync_id, lost=f"sync {sync_id} waits for the next request")
 
 
 @transaction.atomic
 def lms_sync_request(*, course: Course, requested_by: User | None = None) -> LMSSync:
     """Record a queued sync and start it in the background once committed."""
     record = lms_sync_create(course=course, requested_by=requested_by)
-    from courses.tasks import lms_sync_run_task
-
-    transaction.on_commit(lambda: lms_sync_run_task.delay(record.pk))
+    _send_run_task(record.pk)
     return record
 
 

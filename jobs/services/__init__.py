@@ -40,6 +40,7 @@ from jobs.services.publishing import (
     youtube_upload_create,
     youtube_upload_run,
     youtube_uploads_reap_stale,
+    youtube_uploads_resend_lost,
 )
 
 __all__ = [
@@ -73,4 +74,5 @@ __all__ = [
     "youtube_upload_create",
     "youtube_upload_run",
     "youtube_uploads_reap_stale",
+    "youtube_uploads_resend_lost",
 ]

@@ -26,8 +26,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import User
-from accounts.services import audit_record
+from accounts.models import Notification, User
+from accounts.services import audit_record, notify
 from config.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from credits import services as credits_services
 from jobs import queues, signals
@@ -151,6 +151,25 @@ def _release(job: Job, reason: str) -> None:
         )
 
 
+def _notify_finished(job: Job, status: str) -> None:
+    """Tell the owner their job completed or failed for good (not when they cancelled it),
+    in the transaction that finished the run, so a run is announced once."""
+    if status not in (J.COMPLETED, J.FAILED):
+        return
+    data: dict[str, Any] = {
+        "job_id": job.pk,
+        "job_type": job.job_type,
+        "project_id": job.project_id,
+        "job_name": f"{job.get_job_type_display()} job {job.pk}",
+    }
+    if status == J.COMPLETED:
+        notify(user=job.user, type=Notification.Type.JOB_FINISHED, data=data)
+    else:
+        data["error"] = job.error[:300]
+        data["refunded_credits"] = job.credit_cost if job.credit_hold_id is not None else 0
+        notify(user=job.user, type=Notification.Type.JOB_FAILED, data=data)
+
+
 def job_finish(
     job: Job, status: str, *, error: str = "", result: dict[str, Any] | None = None
 ) -> None:
@@ -176,6 +195,7 @@ def job_finish(
         _capture(job)
     else:
         _release(job, reason=f"{job.get_job_type_display()} job {job.pk} {status}")
+    _notify_finished(job, status)
     transaction.on_commit(
         partial(
             signals.job_finished.send,

@@ -7,7 +7,6 @@ connection are kept server-side (`YouTubeOAuthState`), bound to the user, used o
 
 import logging
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -21,6 +20,7 @@ from google.oauth2.credentials import Credentials
 from accounts.models import Credential, User
 from accounts.selectors import credential_get
 from accounts.services import credential_delete, credential_store
+from config.celery import send_after_commit
 from config.errors import (
     Conflict,
     DomainError,
@@ -257,7 +257,7 @@ def youtube_upload_create(
         ) from None
     from jobs.tasks import youtube_upload_task  # the tasks module imports the services
 
-    transaction.on_commit(partial(youtube_upload_task.delay, upload.pk))
+    send_after_commit(youtube_upload_task, upload.pk, lost="the reaper sends it again")
     return upload
 
 
@@ -399,6 +399,29 @@ def youtube_uploads_reap_stale() -> int:
     )
 
 
+def youtube_uploads_resend_lost() -> int:
+    """Send again the task of uploads still queued JOBS_STUCK_TIMEOUT seconds after they
+    were last touched: their message never reached the broker (it was down) or was lost.
+    Touching `updated_at` claims the resend, so overlapping runs send it once; a duplicate
+    message would do nothing anyway (`_claim_upload`)."""
+    from jobs.tasks import youtube_upload_task
+
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=settings.JOBS_STUCK_TIMEOUT)
+    resent = 0
+    lost = YouTubeUpload.objects.filter(status=U.QUEUED, updated_at__lt=cutoff)
+    for upload_id in lost.order_by("pk").values_list("pk", flat=True):
+        with transaction.atomic():
+            if YouTubeUpload.objects.filter(
+                pk=upload_id, status=U.QUEUED, updated_at__lt=cutoff
+            ).update(updated_at=now):
+                resent += 1
+                send_after_commit(youtube_upload_task, upload_id, lost="the reaper sends it again")
+    if resent:
+        logger.warning("%d queued YouTube uploads were lost; sent again", resent)
+    return resent
+
+
 __all__ = [
     "YouTubeRefused",
     "youtube_connect_finish",
@@ -409,4 +432,5 @@ __all__ = [
     "youtube_upload_create",
     "youtube_upload_run",
     "youtube_uploads_reap_stale",
+    "youtube_uploads_resend_lost",
 ]

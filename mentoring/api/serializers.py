@@ -286,3 +286,34 @@ class UserStatsSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=User.Role.choices)
     created_at = serializers.DateTimeField()
     mentor_stats = MentorStatsSerializer(allow_null=True, help_text="Mentors only.")
+
+
+class DashboardStatsSerializer(serializers.Serializer):
+    total_courses = serializers.IntegerField(help_text="Courses the user is actively enrolled in.")
+    in_progress = serializers.IntegerField(
+        help_text="Of those, courses with a video watched and not all available videos complete."
+    )
+    completed = serializers.IntegerField(
+        help_text="Of those, courses whose available videos are all complete."
+    )
+    sessions_as = serializers.ChoiceField(
+        choices=[("mentor", "Mentor"), ("student", "Student")],
+        help_text="Mentors' sessions and reviews are those they gave and received as mentor; "
+        "everyone else's those they booked and wrote as student.",
+    )
+    total_sessions = serializers.IntegerField(help_text="Every session, whatever its status.")
+    upcoming_sessions = serializers.IntegerField(
+        help_text="Requested or confirmed sessions that have not started."
+    )
+    completed_sessions = serializers.IntegerField()
+    total_reviews = serializers.IntegerField(help_text="Reviews of those sessions.")
+    average_rating = serializers.DecimalField(
+        max_digits=3,
+        decimal_places=2,
+        coerce_to_string=False,
+        allow_null=True,
+        help_text="Average rating (1-5) of those reviews; null without any.",
+    )
+    credits_available = serializers.IntegerField(
+        help_text="Credits the user may spend now (allowance plus purchased)."
+    )

@@ -29,5 +29,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("stats/platform", views.PlatformStatsView.as_view(), name="stats-platform"),
     path("stats/user", views.UserStatsView.as_view(), name="stats-user"),
+    path("stats/dashboard", views.DashboardStatsView.as_view(), name="stats-dashboard"),
     path("", include(router.urls)),
 ]

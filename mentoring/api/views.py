@@ -663,3 +663,23 @@ class UserStatsView(APIView):
         return Response(
             s.UserStatsSerializer(selectors.user_stats(user=request_user(request))).data
         )
+
+
+class DashboardStatsView(APIView):
+    """The caller's dashboard: courses, sessions, reviews and credits, in a fixed number of
+    queries."""
+
+    serializer_class = s.DashboardStatsSerializer
+
+    @extend_schema(
+        tags=["stats"],
+        summary="The caller's dashboard figures",
+        description="Courses (active enrollments and their progress), sessions and reviews "
+        "(as mentor for mentors, as student for everyone else; see `sessions_as`) and "
+        "available credits. Always fresh (not cached).",
+        responses={200: s.DashboardStatsSerializer},
+    )
+    def get(self, request: Request) -> Response:
+        return Response(
+            s.DashboardStatsSerializer(selectors.dashboard_stats(user=request_user(request))).data
+        )

@@ -16,7 +16,6 @@ from tests.accounts.factories import AdminFactory
 from tests.attendance.factories import (
     DailyAttendanceFactory,
     VideoProgressFactory,
-    VideoWatchFactory,
     WatchEventFactory,
 )
 from tests.courses.factories import (
@@ -73,7 +72,7 @@ def populate(user, *, rows: int, marker: str) -> Secrets:
     profile.expertise.create(name=f"{marker}-expertise")
     CourseFactory(instructor=user, title=f"{marker} taught course")
     for i in range(rows):
-        notify(user=user, type=Notification.Type.WELCOME, channels=["in_app"])
+        notify(user=user, type=Notification.Type.WELCOME)
         credits_services.add_credits(
             user=user,
             amount=5 + i,
@@ -96,7 +95,7 @@ def populate(user, *, rows: int, marker: str) -> Secrets:
         PlaylistImportFactory(requested_by=user, error=f"{marker} import {i}")
         day = date(2026, 1, 1) + timedelta(days=i)
         DailyAttendanceFactory(user=user, date=day, total_seconds=600 + i)
-        VideoProgressFactory(watch=VideoWatchFactory(user=user, video=video), date=day)
+        VideoProgressFactory(user=user, video=video, date=day)
         WatchEventFactory(user=user, video=video, event_id=f"{marker}-event-{i}", date=day)
         project = ProjectFactory(owner=user, title=f"{marker} film {i}")
         JobFactory(project=project, error=f"{marker} job {i}")

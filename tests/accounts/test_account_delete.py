@@ -15,7 +15,7 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from accounts import services
-from accounts.models import AuditLog, Credential, Notification, User
+from accounts.models import AuditLog, Credential, Notification, OutgoingEmail, User
 from attendance.models import DailyAttendance
 from config.celery import app as celery_app
 from config.errors import Conflict
@@ -110,7 +110,7 @@ def leaving():
     services.credential_store(user=user, provider="canvas", access_token="canvas-token-123456")
     SocialAccount.objects.create(user=user, provider="google", uid="g-7")
     EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    services.notify(user=user, type=Notification.Type.WELCOME, channels=["in_app"])
+    services.notify(user=user, type=Notification.Type.WELCOME)
     for job in (queued, running, generation):  # as dispatching them would have
         Job.objects.filter(pk=job.pk).update(celery_task_id=f"task-{job.pk}")
     user.jobs = [queued, running, generation]
@@ -150,6 +150,7 @@ def test_closing_the_account_anonymises_revokes_and_stops_everything(
     assert not SocialAccount.objects.filter(user=user).exists()
     assert not EmailAddress.objects.filter(user=user).exists()
     assert not Notification.objects.filter(user=user).exists()
+    assert not OutgoingEmail.objects.filter(user=user).exists()
     # running work stopped, its credits given back
     assert [Job.objects.get(pk=job.pk).status for job in user.jobs] == ["cancelled"] * 3
     assert sorted(revoked) == sorted(f"task-{job.pk}" for job in user.jobs)

@@ -52,7 +52,10 @@ def test_export_has_every_section_with_the_callers_data():
         ("canvas", "6789"),
         ("youtube", "cdef"),
     ]
-    assert [n["type"] for n in account["notifications"]] == ["welcome", "welcome"]
+    kinds = ["credits_granted", "credits_granted", "welcome", "welcome"]
+    assert sorted(n["type"] for n in account["notifications"]) == kinds
+    assert sorted(e["type"] for e in account["emails"]) == kinds
+    assert {e["status"] for e in account["emails"]} == {"pending"}
     assert account["notification_preferences"] == [
         {"type": "new_message", "email": False, "in_app": True}
     ]
@@ -197,13 +200,13 @@ def export_queries(user) -> int:
 def test_export_reads_a_fixed_number_of_queries(django_assert_num_queries):
     user = MentorFactory()
     populate(user, rows=1, marker="few")
-    # account: email addresses, social accounts, credentials, notifications, preferences,
-    # staff actions (6); credits: account, transactions, holds (3); courses: enrollments,
+    # account: email addresses, social accounts, credentials, notifications, emails,
+    # preferences, staff actions (7); credits: account, transactions, holds (3); courses: enrollments,
     # quiz answers, invitations, courses taught (4); attendance: days, videos, video days,
     # events (4); jobs: YouTube credential, projects, jobs, uploads (4); mentoring: profile,
     # expertise, availability, blocked periods, sessions, messages, reviews written and
     # received (8); videos: playlist imports (1).
-    with django_assert_num_queries(30):
+    with django_assert_num_queries(31):
         selectors.personal_data_export(user=user)
 
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import notifications, tasks
-from accounts.models import Notification, NotificationPreference
+from accounts.models import Notification, NotificationPreference, OutgoingEmail
 from accounts.services import notify
 from tests.accounts.factories import StudentFactory
 from tests.conftest import client_for
@@ -265,8 +265,9 @@ def test_mail_server_errors_are_retried(ada, monkeypatch):
 
     monkeypatch.setattr(notifications, "send_mail", failing_send_mail)
 
+    email = OutgoingEmail.objects.create(user=ada, type="credits_granted", data={"amount": 2})
     with pytest.raises(Retry):
-        tasks.send_notification_email.delay(ada.pk, "credits_granted", {"amount": 2})
+        tasks.send_notification_email.delay(email.pk)
 
     assert mail.outbox == []
 

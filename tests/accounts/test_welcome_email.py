@@ -9,7 +9,7 @@ from django.core import mail
 from django.db import transaction
 
 from accounts import notifications, tasks
-from accounts.models import Notification
+from accounts.models import Notification, OutgoingEmail
 from accounts.services import user_create
 from tests.accounts.factories import PASSWORD, StudentFactory
 
@@ -29,11 +29,11 @@ def test_welcome_email_waits_for_commit_and_goes_through_the_task(
     monkeypatch, django_capture_on_commit_callbacks
 ):
     queued = []
-    real_delay = tasks.send_notification_email.delay
+    real_apply_async = tasks.send_notification_email.apply_async
     monkeypatch.setattr(
         tasks.send_notification_email,
-        "delay",
-        lambda *args: queued.append(args) or real_delay(*args),
+        "apply_async",
+        lambda args, **options: queued.append(args) or real_apply_async(args, **options),
     )
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -47,7 +47,10 @@ def test_welcome_email_waits_for_commit_and_goes_through_the_task(
 
     callbacks[0]()
 
-    assert queued == [(user.pk, "welcome", {})]
+    email = OutgoingEmail.objects.get(user=user)
+    assert queued == [(email.pk,)]
+    email.refresh_from_db()
+    assert (email.type, email.status, email.attempts) == ("welcome", "sent", 1)
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert (message.to, message.subject) == (["wel@example.com"], "Welcome to Lectern")
@@ -70,11 +73,12 @@ def test_no_welcome_email_when_the_transaction_rolls_back(django_capture_on_comm
     assert not Notification.objects.exists()
 
 
-def test_task_skips_inactive_and_unknown_users():
+def test_task_skips_inactive_users_and_unknown_emails():
     inactive = StudentFactory(is_active=False)
+    email = OutgoingEmail.objects.create(user=inactive, type="welcome")
 
-    tasks.send_notification_email.delay(inactive.pk, "welcome", {})
-    tasks.send_notification_email.delay(inactive.pk + 1000, "welcome", {})
+    assert tasks.send_notification_email.delay(email.pk).get() == "skipped"
+    assert tasks.send_notification_email.delay(email.pk + 1000).get() == "missing"
 
     assert mail.outbox == []
 
@@ -87,7 +91,11 @@ def test_task_asks_for_a_retry_when_the_mail_server_fails(monkeypatch):
 
     monkeypatch.setattr(notifications, "send_mail", failing_send_mail)
 
+    email = OutgoingEmail.objects.create(user=user, type="welcome")
     with pytest.raises(Retry):
-        tasks.send_notification_email.delay(user.pk, "welcome", {})
+        tasks.send_notification_email.delay(email.pk)
 
     assert mail.outbox == []
+    email.refresh_from_db()
+    assert (email.status, email.attempts) == ("pending", 1)
+    assert email.last_error == "SMTPServerDisconnected: connection lost"

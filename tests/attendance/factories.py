@@ -1,3 +1,5 @@
+from datetime import datetime, time
+
 import factory
 from django.utils import timezone
 
@@ -16,36 +18,36 @@ class DailyAttendanceFactory(factory.django.DjangoModelFactory):
 
 
 class VideoWatchFactory(factory.django.DjangoModelFactory):
-    """Progress on a video written directly (reads and exports; events go through the
-    service)."""
+    """A user's progress on a video, written directly (no events), for reads."""
 
     class Meta:
         model = VideoWatch
+        django_get_or_create = ("user", "video")
 
     user = factory.SubFactory(StudentFactory)
     video = factory.SubFactory(VideoFactory)
-    course = factory.LazyAttribute(lambda watch: watch.video.course)
-    intervals = factory.LazyFunction(lambda: [[0, 120]])
-    watched_seconds = 120
-    percent_watched = 20.0
-    total_watch_seconds = 120
+    course = factory.SelfAttribute("video.course")
 
 
 class VideoProgressFactory(factory.django.DjangoModelFactory):
+    """One day of a user's watching of a video, written directly (no events), for reads."""
+
     class Meta:
         model = VideoProgress
 
-    watch = factory.SubFactory(VideoWatchFactory)
-    user = factory.LazyAttribute(lambda day: day.watch.user)
-    video = factory.LazyAttribute(lambda day: day.watch.video)
-    course = factory.LazyAttribute(lambda day: day.watch.course)
-    date = factory.LazyFunction(timezone.localdate)
-    watch_seconds = 120
-    start_time = factory.LazyFunction(timezone.now)
-    intervals = factory.LazyFunction(lambda: [[0, 120]])
+    user = factory.SubFactory(StudentFactory)
+    video = factory.SubFactory(VideoFactory)
+    course = factory.SelfAttribute("video.course")
+    watch = factory.LazyAttribute(lambda o: VideoWatchFactory(user=o.user, video=o.video))
+    watch_seconds = 0
+    start_time = factory.LazyAttribute(
+        lambda o: timezone.make_aware(datetime.combine(o.date, time(9)))
+    )
 
 
 class WatchEventFactory(factory.django.DjangoModelFactory):
+    """A progress event as received, written directly (no credit computed), for reads."""
+
     class Meta:
         model = WatchEvent
 

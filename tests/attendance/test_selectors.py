@@ -6,6 +6,7 @@ import pytest
 from django.core.cache import cache
 
 from attendance import selectors, services
+from courses import selectors as course_selectors
 from courses import services as course_services
 from tests.accounts.factories import StudentFactory
 from tests.attendance.conftest import at, send
@@ -56,8 +57,8 @@ def test_course_completion_counts(student, django_assert_num_queries):
     watch(student, dropped_video, 400, 100)
     course_services.enrollment_drop(user=student, course_id=dropped.pk)
 
-    # the user's VideoWatch counts per actively enrolled course, available video counts
-    with django_assert_num_queries(2):
+    # the user's complete videos per actively enrolled course, with its available videos
+    with django_assert_num_queries(1):
         counts = selectors.course_completion_counts(user_id=student.pk)
 
     assert counts == {"in_progress": 1, "completed": 1}
@@ -125,6 +126,31 @@ def test_attendance_summary_counts_from_since(student):
         course_id=course.pk, user_ids=[student.pk], since=date(2026, 3, 11)
     )
     assert summary == {student.pk: {"absent_days": 0, "watch_seconds": 0}}
+
+
+def test_attendance_summary_takes_a_subquery_of_ids(django_assert_num_queries):
+    course = CourseFactory()
+    video = VideoFactory(course=course, duration_seconds=600)
+    watcher, absentee, idle = StudentFactory(), StudentFactory(), StudentFactory()
+    for user in (watcher, absentee, idle):
+        EnrollmentFactory(user=user, course=course)
+    watch(watcher, video, 0, 100)
+    DailyAttendanceFactory(user=absentee, date=date(2026, 3, 9), status="absent")
+    DailyAttendanceFactory(date=date(2026, 3, 9), status="absent")  # not a student of it
+    ids = course_selectors.course_student_enrollments(course_id=course.pk).values_list(
+        "user_id", flat=True
+    )
+
+    # absent days, watch time; the ids stay a subquery
+    with django_assert_num_queries(2):
+        summary = selectors.attendance_summary(
+            course_id=course.pk, user_ids=ids, since=date(2026, 3, 1)
+        )
+
+    assert summary == {
+        watcher.pk: {"absent_days": 0, "watch_seconds": 100},
+        absentee.pk: {"absent_days": 1, "watch_seconds": 0},
+    }
 
 
 # --- the cached lookups -------------------------------------------------------------------

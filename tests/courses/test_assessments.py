@@ -284,6 +284,19 @@ def test_wrong_answer_share_is_one_query(course, students, django_assert_num_que
         selectors.wrong_answer_share(course_id=course.pk, user_ids=[alice.pk, bob.pk], since=None)
 
 
+def test_wrong_answer_share_takes_a_subquery_of_ids(course, students, django_assert_num_queries):
+    alice, _bob = students
+    StudentAnswerFactory.create_batch(2, student=alice, question__quiz__course=course)
+    StudentAnswerFactory(student=StudentFactory(), question__quiz__course=course)  # not asked
+    ids = Enrollment.objects.filter(course=course).values_list("user_id", flat=True)
+
+    # one query: the ids stay a subquery, never a list
+    with django_assert_num_queries(1):
+        shares = selectors.wrong_answer_share(course_id=course.pk, user_ids=ids, since=None)
+
+    assert shares == {alice.pk: {"answered": 2, "wrong": 2}}
+
+
 def test_wrong_answers_are_the_users_own_in_quiz_order(course, students):
     alice, bob = students
     quiz = QuizFactory(course=course)

@@ -1,5 +1,8 @@
+from datetime import timedelta
+
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from accounts.models import Credential
 from accounts.services import credential_store
@@ -233,3 +236,41 @@ def test_lms_sync_of_a_hidden_course_is_a_404(student_client, mentor):
     course = CourseFactory(instructor=mentor, status=Course.Status.DRAFT)
 
     assert student_client.post(f"/api/v1/courses/{course.pk}/lms-sync").status_code == 404
+
+
+def test_a_sync_lost_by_a_broken_broker_is_sent_again_by_the_next_request(
+    canvas_api, linked, mentor_client, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from courses import tasks
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    canvas.add_course(canvas_api)
+    with monkeypatch.context() as patched:
+        patched.setattr(tasks.lms_sync_run_task, "apply_async", broker_down)
+        with django_capture_on_commit_callbacks(execute=True):
+            first = mentor_client.post(f"/api/v1/courses/{linked.pk}/lms-sync")
+    assert first.status_code == 202
+    record = LMSSync.objects.get()
+    assert record.status == LMSSync.Status.QUEUED
+
+    # Soon after, it may still be on its way: a second request is refused.
+    again = mentor_client.post(f"/api/v1/courses/{linked.pk}/lms-sync")
+    assert (again.status_code, again.json()["code"]) == (409, "lms_sync_in_progress")
+
+    lost_for = settings.LMS_SYNC_RETRY_MAX + settings.CELERY_TASK_TIME_LIMIT + 1
+    LMSSync.objects.filter(pk=record.pk).update(
+        updated_at=timezone.now() - timedelta(seconds=lost_for)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        revived = mentor_client.post(f"/api/v1/courses/{linked.pk}/lms-sync")
+    assert (revived.status_code, revived.json()["id"]) == (202, record.pk)
+    record.refresh_from_db()
+    assert (record.status, record.attempts, LMSSync.objects.count()) == (
+        LMSSync.Status.SUCCEEDED,
+        1,
+        1,
+    )

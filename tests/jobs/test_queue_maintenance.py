@@ -245,6 +245,7 @@ def test_the_reaper_task_reports_what_it_did(student):
         "failed": 1,
         "cancelled": 0,
         "uploads_failed": 0,
+        "uploads_resent": 0,
     }
 
 

@@ -602,3 +602,38 @@ def test_the_reaper_fails_uploads_whose_worker_went_silent(student):
     fresh.refresh_from_db()
     assert (stale.status, stale.error) == (U.FAILED, "The upload was interrupted; start it again.")
     assert fresh.status == U.UPLOADING
+
+
+def test_an_upload_whose_broker_was_down_is_sent_again_by_the_reaper(
+    student_client, student, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from jobs import tasks
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    connect(student)
+    project = finished_project(student)
+    with monkeypatch.context() as patched:
+        patched.setattr(tasks.youtube_upload_task, "apply_async", broker_down)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = student_client.post("/api/v1/youtube/uploads", upload_payload(project))
+    assert response.status_code == 202
+    upload = YouTubeUpload.objects.get()
+    assert upload.status == U.QUEUED
+    assert "the reaper sends it again" in caplog.text
+
+    assert services.youtube_uploads_resend_lost() == 0  # young: maybe still on its way
+    YouTubeUpload.objects.filter(pk=upload.pk).update(
+        updated_at=timezone.now() - timedelta(hours=1)
+    )
+    sent = []
+    monkeypatch.setattr(
+        tasks.youtube_upload_task, "apply_async", lambda args, **kw: sent.append(args)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.youtube_uploads_resend_lost() == 1
+        assert services.youtube_uploads_resend_lost() == 0
+    assert sent == [(upload.pk,)]

@@ -120,13 +120,12 @@ class MessageFactory(factory.django.DjangoModelFactory):
 
 
 class ReviewFactory(factory.django.DjangoModelFactory):
-    """A review of a session (made completed here, without settling its credits)."""
+    """A review written directly (no rules, no rating update) of a completed session."""
 
     class Meta:
         model = Review
 
     session = factory.SubFactory(SessionFactory, status=Session.Status.COMPLETED)
-    student = factory.LazyAttribute(lambda review: review.session.student)
-    mentor = factory.LazyAttribute(lambda review: review.session.mentor)
+    student = factory.SelfAttribute("session.student")
+    mentor = factory.SelfAttribute("session.mentor")
     rating = 5
-    comment = factory.Sequence(lambda n: f"Review {n}")

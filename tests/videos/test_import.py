@@ -177,7 +177,7 @@ def test_importing_a_200_video_playlist_makes_a_bounded_number_of_queries(
 ):
     http = youtube_responses(*LARGE_IMPORT)
     record = new_import(mentor, playlist_id=LARGE_PLAYLIST)
-    # Measured: 28 on SQLite, 26 on PostgreSQL. Before any video: claim UPDATE; the record
+    # Measured: 31 on SQLite, 29 on PostgreSQL. Before any video: claim UPDATE; the record
     # with its requester; UPDATE total. Then one transaction per batch of 100 videos, so
     # that `imported` is committed as it grows (each adds SAVEPOINT and RELEASE here, the
     # course lock, the batch's existing videos, its INSERTs and UPDATE imported: 6 more
@@ -186,8 +186,9 @@ def test_importing_a_200_video_playlist_makes_a_bounded_number_of_queries(
     # row (3 savepoint statements around them), lock the course, the batch's existing
     # videos, INSERT videos (2 statements on SQLite, whose parameter limit caps them at 76
     # rows, 1 on PostgreSQL), UPDATE imported. Last batch: lock the course, the course's
-    # videos, INSERT videos, the record's final UPDATE. Finally re-read the record.
-    with django_assert_max_num_queries(28):
+    # videos, INSERT videos, the record's final UPDATE, the requester's notification
+    # preferences, in-app notification and outgoing email. Finally re-read the record.
+    with django_assert_max_num_queries(31):
         record = services.playlist_import_run(import_id=record.pk)
     assert record.status == PlaylistImport.Status.SUCCEEDED
     assert (record.imported, record.total) == (200, 200)
@@ -206,11 +207,11 @@ def test_importing_a_200_video_playlist_makes_a_bounded_number_of_queries(
         50,
     ]
 
-    # Re-importing the same 200 videos writes no video row: 17 queries (no course creation,
-    # no INSERT, nothing changed so no bulk UPDATE).
+    # Re-importing the same 200 videos writes no video row: 20 queries (no course creation,
+    # no INSERT, nothing changed so no bulk UPDATE; the requester is told again).
     youtube_responses(*LARGE_IMPORT)
     again = new_import(mentor, playlist_id=LARGE_PLAYLIST)
-    with django_assert_max_num_queries(17):
+    with django_assert_max_num_queries(20):
         again = services.playlist_import_run(import_id=again.pk)
     assert again.status == PlaylistImport.Status.SUCCEEDED
     assert Video.objects.filter(course=course).count() == 200
@@ -624,3 +625,57 @@ def test_command_records_a_transient_failure(youtube_responses, mentor):
             "import_playlist", SMALL_PLAYLIST, "--instructor", mentor.email, stdout=StringIO()
         )
     assert PlaylistImport.objects.get().status == PlaylistImport.Status.FAILED
+
+
+def test_the_requester_is_told_when_the_import_finishes(youtube_responses):
+    mentor = MentorFactory()
+    youtube_responses(*SMALL_IMPORT)
+    record = services.playlist_import_run(import_id=new_import(mentor).pk)
+    again = services.playlist_import_run(import_id=record.pk)  # a duplicate task
+    assert again.status == PlaylistImport.Status.SUCCEEDED
+    [data] = mentor.notifications.filter(type="playlist_imported").values_list("data", flat=True)
+    assert data == {
+        "import_id": record.pk,
+        "course_id": record.course_id,
+        "course_title": "Django for beginners",
+        "video_count": 6,
+    }
+
+
+def test_a_broker_down_at_request_leaves_the_import_queued_for_the_sweep(
+    mentor, youtube_responses, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    def broker_down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(tasks.playlist_import_run_task, "apply_async", broker_down)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client_for(mentor).post(
+                "/api/v1/videos/youtube-playlist", {"playlist_url": SMALL_PLAYLIST}
+            )
+    assert response.status_code == 202
+    record = PlaylistImport.objects.get(pk=response.json()["id"])
+    assert record.status == PlaylistImport.Status.QUEUED
+    assert "waits for the sweep" in caplog.text
+
+    # Young queued imports are left alone: their message may still be on its way.
+    assert services.playlist_imports_reclaim_stale() == (0, 0)
+
+    youtube_responses(*SMALL_IMPORT)
+    lost_for = settings.YOUTUBE_IMPORT_RETRY_BACKOFF_MAX + settings.CELERY_TASK_TIME_LIMIT + 1
+    with freeze_time(timezone.now() + timedelta(seconds=lost_for)):
+        with django_capture_on_commit_callbacks(execute=False) as first:
+            assert services.playlist_imports_reclaim_stale() == (1, 0)
+        with django_capture_on_commit_callbacks(execute=False) as second:
+            assert services.playlist_imports_reclaim_stale() == (0, 0)
+    assert (len(first), len(second)) == (1, 0)
+    first[0]()
+    record.refresh_from_db()
+    assert (record.status, record.imported, record.attempts) == (
+        PlaylistImport.Status.SUCCEEDED,
+        6,
+        1,
+    )

@@ -360,7 +360,9 @@ def test_a_course_refresh_is_split_into_batches(
     questions = QuestionFactory.create_batch(5, quiz=QuizFactory(course=course))
     sent = []
     monkeypatch.setattr(
-        tasks.recommendations_refresh_task, "delay", lambda ids, force: sent.append((ids, force))
+        tasks.recommendations_refresh_task,
+        "apply_async",
+        lambda args, **options: sent.append(tuple(args)),
     )
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import audit_record
+from config.celery import send_after_commit
 from config.errors import NotFound, ValidationFailed
 from courses import selectors as course_selectors
 from videos import youtube
@@ -414,9 +415,10 @@ def _enqueue(question_ids: list[int], force: bool) -> None:
 
     size = settings.REMEDIATION_REFRESH_BATCH
     batches = [question_ids[start : start + size] for start in range(0, len(question_ids), size)]
-    transaction.on_commit(
-        lambda: [recommendations_refresh_task.delay(batch, force) for batch in batches]
-    )
+    for batch in batches:
+        send_after_commit(
+            recommendations_refresh_task, batch, force, lost="the nightly refresh catches up"
+        )
 
 
 def recommendations_refresh_course(*, course_id: int, force: bool = False) -> int:
