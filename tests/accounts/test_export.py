@@ -201,11 +201,11 @@ def test_export_reads_a_fixed_number_of_queries(django_assert_num_queries):
     user = MentorFactory()
     populate(user, rows=1, marker="few")
     # account: email addresses, social accounts, credentials, notifications, emails,
-    # preferences, staff actions (7); credits: account, transactions, holds (3); courses: enrollments,
-    # quiz answers, invitations, courses taught (4); attendance: days, videos, video days,
-    # events (4); jobs: YouTube credential, projects, jobs, uploads (4); mentoring: profile,
-    # expertise, availability, blocked periods, sessions, messages, reviews written and
-    # received (8); videos: playlist imports (1).
+    # preferences, staff actions (7); credits: account, transactions, holds (3);
+    # courses: enrollments, quiz answers, invitations, courses taught (4); attendance: days,
+    # videos, video days, events (4); jobs: YouTube credential, projects, jobs, uploads (4);
+    # mentoring: profile, expertise, availability, blocked periods, sessions, messages,
+    # reviews written and received (8); videos: playlist imports (1).
     with django_assert_num_queries(31):
         selectors.personal_data_export(user=user)
 
