@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts import services
+from accounts.audit import AuditedAdminMixin
 from accounts.models import (
     AuditLog,
     Credential,
@@ -35,7 +36,8 @@ class UserActionForm(ActionForm):
 
 
 class GrantCreditsForm(forms.Form):
-    """The inputs of the "Grant credits" action, read from the action form's POST."""
+    """The inputs of the "Grant credits" and "Remove credits" actions, read from the action
+    form's POST."""
 
     amount = forms.IntegerField(min_value=1)
     reason = forms.CharField(max_length=500)
@@ -71,13 +73,25 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"classes": ("wide",), "fields": ("email", "username", "password1", "password2")}),
     )
     readonly_fields = ["suspended_at", "suspension_reason", "deleted_at", "last_login"]
-    actions = ["suspend_users", "reactivate_users", "grant_credits"]
+    actions = [
+        "suspend_users",
+        "reactivate_users",
+        "grant_credits",
+        "adjust_credits",
+        "delete_users",
+    ]
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        """Users are never removed: the ledger and attendance refer to them. The "Delete
+        selected users" action anonymises them instead (`user_delete`)."""
+        return False
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         """A user added here is created by `user_create`, like every other way in (credit
-        account, welcome email, audit record); edits save as usual."""
+        account, welcome email, audit record); an edit is saved and audited by
+        `user_save_by_staff`."""
         if change:
-            super().save_model(request, obj, form, change)
+            services.user_save_by_staff(user=obj, acting_user=request.user)  # type: ignore[arg-type]
             return
         user = services.user_create(
             email=obj.email,
@@ -142,6 +156,48 @@ class UserAdmin(DjangoUserAdmin):
                 self.message_user(request, f"{user}: {exc.message}", messages.WARNING)
         self.message_user(request, f"Granted {amount} credit(s) to {done} user(s).")
 
+    @admin.action(description="Remove credits from selected users (give an amount and a reason)")
+    def adjust_credits(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        form = GrantCreditsForm(request.POST)
+        if not form.is_valid():
+            self.message_user(
+                request, "A positive whole amount and a reason are required.", messages.ERROR
+            )
+            return
+        amount = form.cleaned_data["amount"]
+        reason = form.cleaned_data["reason"]
+        key = form.cleaned_data["idempotency_key"] or uuid.uuid4().hex
+        done = 0
+        for user in queryset:
+            try:
+                credits_services.deduct_credits(
+                    user=user,
+                    amount=amount,
+                    kind="adjustment",
+                    reason=reason,
+                    idempotency_key=f"admin-adjust:{key}",
+                    acting_user=request.user,  # type: ignore[arg-type]
+                )
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{user}: {exc.message}", messages.WARNING)
+        self.message_user(request, f"Removed {amount} credit(s) from {done} user(s).")
+
+    @admin.action(description="Delete selected users (anonymise; give a reason)")
+    def delete_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        reason = request.POST.get("reason", "").strip()
+        if not reason:
+            self.message_user(request, "A reason is required to delete.", messages.ERROR)
+            return
+        done = 0
+        for user in queryset:
+            try:
+                services.user_delete(user=user, acting_user=request.user, reason=reason)  # type: ignore[arg-type]
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{user}: {exc.message}", messages.WARNING)
+        self.message_user(request, f"Deleted {done} user(s).")
+
 
 @admin.register(AuditLog)
 class AuditLogAdmin(admin.ModelAdmin):
@@ -162,7 +218,8 @@ class AuditLogAdmin(admin.ModelAdmin):
 
 @admin.register(Credential)
 class CredentialAdmin(admin.ModelAdmin):
-    """Shows which credentials exist, never their tokens."""
+    """Shows which credentials exist, never their tokens. Read only: credentials go through
+    their owner (or with a closed account)."""
 
     list_display = ["user", "provider", "token_hint", "expires_at", "updated_at"]
     list_filter = ["provider"]
@@ -180,9 +237,12 @@ class CredentialAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """The in-app inbox, read-only: entries are written by `notify`."""
 
     list_display = ["created_at", "user", "type", "title", "read_at"]
@@ -218,7 +278,7 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
 
 
 @admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(admin.ModelAdmin):
+class NotificationPreferenceAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["user", "type", "email", "in_app"]
     list_filter = ["type", "email", "in_app"]
     list_select_related = ["user"]

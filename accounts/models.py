@@ -57,7 +57,9 @@ class User(AbstractUser):
 
 class AuditLog(models.Model):
     """Who did what to what, when and why, with the state before and after. Append-only;
-    written by the service that performs the action, in the same transaction."""
+    written by the service that performs the action, in the same transaction. The one
+    change: closing an account replaces the personal fields (email, names) in the snapshots
+    of the records about it with their anonymised values."""
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -4,6 +4,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth import password_validation
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -18,7 +19,14 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts import lockout, signals
 from accounts.fields import DecryptionError, rotate
-from accounts.models import AuditLog, Credential, Notification, User
+from accounts.models import (
+    AuditLog,
+    Credential,
+    Notification,
+    NotificationPreference,
+    OutgoingEmail,
+    User,
+)
 from accounts.notifications import (
     notification_mark_read,
     notification_preferences_update,
@@ -32,6 +40,7 @@ from config.errors import Conflict, NotAuthenticated, PermissionDenied, Validati
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "account_delete",
     "audit_record",
     "credential_delete",
     "credential_store",
@@ -49,6 +58,7 @@ __all__ = [
     "user_create",
     "user_delete",
     "user_reactivate",
+    "user_save_by_staff",
     "user_suspend",
     "user_update",
 ]
@@ -174,6 +184,33 @@ def user_update(*, user: User, acting_user: User, data: dict[str, Any]) -> User:
     return user
 
 
+STAFF_EDIT_AUDIT_FIELDS = (*USER_AUDIT_FIELDS, "is_staff", "is_superuser", "lms_user_id")
+
+
+@transaction.atomic
+def user_save_by_staff(*, user: User, acting_user: User, reason: str = "") -> User:
+    """Save a user edited field by field by staff (the Django admin change form) and audit
+    it, with the fields that changed before and after. Taking away `is_active` or staff
+    rights revokes the user's tokens, as suspension does."""
+    stored = User.objects.select_for_update().get(pk=user.pk)
+    before = {name: getattr(stored, name) for name in STAFF_EDIT_AUDIT_FIELDS}
+    user.save()
+    after = {name: getattr(user, name) for name in STAFF_EDIT_AUDIT_FIELDS}
+    changed = sorted(name for name in STAFF_EDIT_AUDIT_FIELDS if before[name] != after[name])
+    if (before["is_active"] and not user.is_active) or (before["is_staff"] and not user.is_staff):
+        tokens_revoke_all(user=user)
+    if changed:
+        audit_record(
+            actor=acting_user,
+            action="user.update",
+            target=user,
+            reason=reason,
+            before={name: before[name] for name in changed},
+            after={name: after[name] for name in changed},
+        )
+    return user
+
+
 def _lock_user(user: User) -> None:
     """Reload `user` under a row lock for the rest of the transaction, so that a staff
     action's check (already suspended? already deleted?) still holds when it writes, however
@@ -237,16 +274,29 @@ def user_reactivate(*, user: User, acting_user: User, reason: str = "") -> User:
     return user
 
 
-@transaction.atomic
-def user_delete(*, user: User, acting_user: User, reason: str = "") -> None:
-    """Anonymise personal data and close the account. The row stays so that ledger and
-    attendance totals keep adding up; every token and stored credential is revoked."""
-    if user.pk == acting_user.pk:
-        raise Conflict("You cannot delete your own account.", code="cannot_delete_self")
-    _lock_user(user)
-    if user.deleted_at is not None:
-        raise Conflict("The user is already deleted.", code="already_deleted")
-    before = _snapshot(user)
+PERSONAL_FIELDS = ("email", "username", "first_name", "last_name")
+
+
+def _audit_trail_anonymise(user: User) -> None:
+    """Earlier audit records about the user keep what happened but no longer name them:
+    the personal fields of their before/after snapshots take the anonymised values."""
+    entries = list(
+        AuditLog.objects.filter(target_type=User._meta.label_lower, target_id=str(user.pk))
+    )
+    for entry in entries:
+        for snapshot in (entry.before, entry.after):
+            for name in PERSONAL_FIELDS:
+                if name in snapshot:
+                    snapshot[name] = getattr(user, name)
+    AuditLog.objects.bulk_update(entries, ["before", "after"])
+
+
+def _anonymise(*, user: User, acting_user: User, reason: str) -> None:
+    """Close a locked, not yet deleted account (the shared part of `user_delete` and
+    `account_delete`). The row stays so that ledger and attendance totals keep adding up;
+    personal data, sign-in methods, stored credentials, the inbox and every token go, then
+    every app cleans up through `user_deleted`, all in the caller's transaction."""
+    before = {name: getattr(user, name) for name in ("role", "tier", "is_active")}
     user.email = f"deleted-{user.pk}@deleted.invalid"
     user.username = f"deleted-{user.pk}"
     user.first_name = ""
@@ -258,9 +308,44 @@ def user_delete(*, user: User, acting_user: User, reason: str = "") -> None:
     user.save()
     Credential.objects.filter(user=user).delete()
     user.socialaccount_set.all().delete()  # type: ignore[attr-defined]
+    EmailAddress.objects.filter(user=user).delete()
+    Notification.objects.filter(user=user).delete()
+    OutgoingEmail.objects.filter(user=user).delete()
+    NotificationPreference.objects.filter(user=user).delete()
     tokens_revoke_all(user=user)
+    _audit_trail_anonymise(user)
     signals.user_deleted.send(sender=User, user=user)
     audit_record(actor=acting_user, action="user.delete", target=user, reason=reason, before=before)
+
+
+@transaction.atomic
+def user_delete(*, user: User, acting_user: User, reason: str = "") -> None:
+    """Staff close someone's account: personal data anonymised, every token and stored
+    credential revoked (see `_anonymise`)."""
+    if user.pk == acting_user.pk:
+        raise Conflict("You cannot delete your own account.", code="cannot_delete_self")
+    _lock_user(user)
+    if user.deleted_at is not None:
+        raise Conflict("The user is already deleted.", code="already_deleted")
+    _anonymise(user=user, acting_user=acting_user, reason=reason)
+
+
+@transaction.atomic
+def account_delete(*, user: User, password: str, ip: str = "") -> None:
+    """A user closes their own account, confirming with their current password. A wrong
+    password changes nothing and counts as a failed login for the account and the IP
+    (`lockout`), so a stolen access token cannot be used to guess the password; while
+    locked out the answer is 429. A second call for a closed account is a 409."""
+    identifier = user.email
+    lockout.check(identifier=identifier, ip=ip)
+    _lock_user(user)
+    if user.deleted_at is not None:
+        raise Conflict("The account is already deleted.", code="already_deleted")
+    if not user.check_password(password):
+        lockout.record_failure(identifier=identifier, ip=ip)
+        raise ValidationFailed("Invalid input: password.", errors={"password": ["Wrong password."]})
+    lockout.record_success(identifier=identifier)
+    _anonymise(user=user, acting_user=user, reason="Closed by the account holder.")
 
 
 def login(*, identifier: str, password: str, ip: str = "") -> TokenPair:

@@ -3,7 +3,9 @@ services); the "Close these days" action calls the day close service."""
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -45,8 +47,15 @@ class StudentCourseFilter(admin.SimpleListFilter):
         )
 
 
+class CloseDaysActionForm(ActionForm):
+    """The reason a day is closed by hand (kept in the audit log)."""
+
+    reason = forms.CharField(required=False, max_length=500)
+
+
 @admin.register(DailyAttendance)
 class DailyAttendanceAdmin(ReadOnlyAdmin):
+    action_form = CloseDaysActionForm
     list_display = ["date", "user", "total_time", "status", "closed"]
     list_filter = ["date", "status", "closed", StudentCourseFilter]
     list_select_related = ["user"]
@@ -60,9 +69,12 @@ class DailyAttendanceAdmin(ReadOnlyAdmin):
 
     @admin.action(description="Close the days of the selected rows")
     def close_days(self, request: HttpRequest, queryset: QuerySet[DailyAttendance]) -> None:
+        reason = request.POST.get("reason", "").strip()[:500]
         for day in sorted(set(queryset.values_list("date", flat=True))):
             try:
-                result = services.attendance_day_close(day=day, acting_user=request_user(request))
+                result = services.attendance_day_close(
+                    day=day, acting_user=request_user(request), reason=reason
+                )
             except DomainError as exc:
                 self.message_user(request, f"{day}: {exc.message}", messages.ERROR)
                 continue

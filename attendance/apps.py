@@ -7,7 +7,13 @@ class AttendanceConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from accounts.signals import personal_data_export
         from attendance import receivers
+
+        personal_data_export.connect(
+            receivers.personal_data_for_export,
+            dispatch_uid="attendance.personal_data_for_export",
+        )
 
         for signal in (post_save, post_delete):
             name = (signal is post_save and "saved") or "deleted"

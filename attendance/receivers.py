@@ -26,6 +26,11 @@ def video_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
     _forget(selectors.video_facts, video_id=instance.pk)
 
 
+def personal_data_for_export(sender: Any, user: Any, **kwargs: Any) -> dict[str, Any]:
+    """`accounts.signals.personal_data_export`: attendance and watch progress."""
+    return {"attendance": selectors.personal_data_export(user_id=user.pk)}
+
+
 def beat_schedule_ensure_after_migrate(sender: Any, using: str, **kwargs: Any) -> None:
     """`post_migrate`: the daily close shows in admin before beat first runs."""
     if "django_celery_beat_periodictask" in connections[using].introspection.table_names():

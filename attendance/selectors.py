@@ -9,11 +9,11 @@ from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import User
-from attendance.models import DailyAttendance, VideoProgress, VideoWatch
+from attendance.models import DailyAttendance, VideoProgress, VideoWatch, WatchEvent
 from config.cache import cached
 from courses import selectors as course_selectors
 from videos import selectors as video_selectors
@@ -251,3 +251,61 @@ def attendance_summary(
             seconds or 0
         )
     return summary
+
+
+def personal_data_export(*, user_id: int) -> dict[str, Any]:
+    """The attendance section of a user's data export, one query each: daily attendance,
+    progress per video, progress per video and day, and the player events as received."""
+    return {
+        "days": list(
+            DailyAttendance.objects.filter(user_id=user_id)
+            .order_by("date")
+            .values("date", "total_seconds", "status", "closed", "closed_at")
+        ),
+        "videos": list(
+            VideoWatch.objects.filter(user_id=user_id)
+            .order_by("id")
+            .values(
+                "video_id",
+                "course_id",
+                "intervals",
+                "watched_seconds",
+                "percent_watched",
+                "completed",
+                "completed_at",
+                "total_watch_seconds",
+                "last_position",
+                video_title=F("video__title"),
+            )
+        ),
+        "video_days": list(
+            VideoProgress.objects.filter(user_id=user_id)
+            .order_by("date", "id")
+            .values(
+                "video_id",
+                "course_id",
+                "date",
+                "watch_seconds",
+                "start_time",
+                "end_time",
+                "intervals",
+            )
+        ),
+        "events": list(
+            WatchEvent.objects.filter(user_id=user_id)
+            .order_by("received_at", "id")
+            .values(
+                "event_id",
+                "kind",
+                "video_id",
+                "position_seconds",
+                "client_start_time",
+                "client_end_time",
+                "client_watch_seconds",
+                "received_at",
+                "date",
+                "credited_seconds",
+                "interval",
+            )
+        ),
+    }

@@ -482,7 +482,9 @@ class DayCloseResult:
 
 
 @transaction.atomic
-def attendance_day_close(*, day: date, acting_user: User | None = None) -> DayCloseResult:
+def attendance_day_close(
+    *, day: date, acting_user: User | None = None, reason: str = ""
+) -> DayCloseResult:
     """Close a past day of attendance, set-based whatever the number of students:
 
     - open rows below ATTENDANCE_MIN_SECONDS become absent (rows that reached it present);
@@ -493,7 +495,7 @@ def attendance_day_close(*, day: date, acting_user: User | None = None) -> DayCl
     Today and later days are a 400 `day_not_over`. Closing a day again changes nothing
     (the counts say so). The AttendanceDay row is locked first, so concurrent closes of a
     day run one after the other. A close by a person (`acting_user`) that changed anything
-    writes an audit record."""
+    writes an audit record, with their `reason`."""
     if day >= timezone.localdate():
         raise ValidationFailed(
             "Only a day that is over can be closed.",
@@ -560,6 +562,7 @@ def attendance_day_close(*, day: date, acting_user: User | None = None) -> DayCl
                 actor=acting_user,
                 action="attendance.day_close",
                 target=record,
+                reason=reason,
                 after=result.as_dict(),
             )
     return result

@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from accounts.audit import AuditedAdminMixin
 from config.errors import DomainError
 from courses import services
 from courses.models import (
@@ -45,7 +46,7 @@ class InvitationInline(admin.TabularInline):
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["code", "title", "instructor", "status", "enrollment_type", "source"]
     list_filter = ["status", "enrollment_type", "source"]
     search_fields = ["code", "title", "instructor__email"]
@@ -74,7 +75,7 @@ class CourseAdmin(admin.ModelAdmin):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(admin.ModelAdmin):
+class EnrollmentAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["user", "course", "role", "status", "enrolled_at"]
     list_filter = ["status", "role"]
     search_fields = ["user__email", "course__code"]
@@ -92,7 +93,7 @@ class QuestionInline(admin.TabularInline):
 
 
 @admin.register(Quiz)
-class QuizAdmin(admin.ModelAdmin):
+class QuizAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Quiz results come from the LMS sync or an upload; the admin only shows them."""
 
     list_display = ["title", "course", "source", "lms_id", "updated_at"]
@@ -105,7 +106,7 @@ class QuizAdmin(admin.ModelAdmin):
 
 
 @admin.register(StudentAnswer)
-class StudentAnswerAdmin(admin.ModelAdmin):
+class StudentAnswerAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["student", "question", "is_correct", "score", "answered_at"]
     list_filter = ["is_correct"]
     search_fields = ["student__email", "question__quiz__course__code"]
@@ -114,7 +115,7 @@ class StudentAnswerAdmin(admin.ModelAdmin):
 
 
 @admin.register(LMSSync)
-class LMSSyncAdmin(admin.ModelAdmin):
+class LMSSyncAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["course", "status", "quizzes", "questions", "answers", "created_at"]
     list_filter = ["status"]
     search_fields = ["course__code"]

@@ -4,8 +4,9 @@ may see a course and who is enrolled in it."""
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -42,6 +43,7 @@ __all__ = [
     "enrollment_is_active",
     "enrollment_student_ids_on",
     "invitation_exists",
+    "personal_data_export",
     "question_get",
     "questions_for_course",
     "questions_matching",
@@ -361,3 +363,47 @@ def course_ids_with_questions() -> list[int]:
         .distinct()
         .order_by("course_id")
     )
+
+
+def personal_data_export(*, user: User) -> dict[str, Any]:
+    """The courses section of a user's data export: enrollments, quiz answers, invitations
+    to their email and the courses they teach, one query each."""
+    return {
+        "enrollments": list(
+            Enrollment.objects.filter(user_id=user.pk)
+            .order_by("id")
+            .values(
+                "course_id",
+                "role",
+                "status",
+                "enrolled_at",
+                "dropped_at",
+                course_code=F("course__code"),
+                course_title=F("course__title"),
+            )
+        ),
+        "quiz_answers": list(
+            StudentAnswer.objects.filter(student_id=user.pk)
+            .order_by("question__quiz__course_id", "question__quiz_id", "question_id")
+            .values(
+                "question_id",
+                "is_correct",
+                "score",
+                "answered_at",
+                question_text=F("question__text"),
+                quiz_id=F("question__quiz_id"),
+                quiz_title=F("question__quiz__title"),
+                course_id=F("question__quiz__course_id"),
+            )
+        ),
+        "invitations": list(
+            CourseInvitation.objects.filter(email__iexact=user.email)
+            .order_by("id")
+            .values("course_id", "created_at", "accepted_at", course_code=F("course__code"))
+        ),
+        "courses_taught": list(
+            Course.objects.filter(instructor_id=user.pk)
+            .order_by("id")
+            .values("id", "code", "title", "status", "created_at")
+        ),
+    }

@@ -355,6 +355,24 @@ def enrollment_drop(*, user: User, course_id: int) -> Enrollment:
 
 
 @transaction.atomic
+def enrollments_drop_for_closed_account(*, user: User) -> int:
+    """The user's account was closed: their active enrollments are dropped (rows kept, so
+    attendance and course statistics stay as they were), freeing their seats. Returns how
+    many were dropped; a second call drops nothing."""
+    enrollments = list(
+        Enrollment.objects.select_for_update()
+        .filter(user=user, status=Enrollment.Status.ACTIVE)
+        .order_by("pk")
+    )
+    now = timezone.now()
+    for enrollment in enrollments:
+        enrollment.status = Enrollment.Status.DROPPED
+        enrollment.dropped_at = now
+        enrollment.save(update_fields=["status", "dropped_at", "updated_at"])
+    return len(enrollments)
+
+
+@transaction.atomic
 def invitation_create(
     *, course: Course, acting_user: User, email: str
 ) -> tuple[CourseInvitation, bool]:

@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 
+from accounts.audit import AuditedAdminMixin
 from accounts.models import User
 from accounts.selectors import user_list
 from config.errors import DomainError
@@ -247,7 +248,7 @@ class FailedJobAdmin(ReadOnlyJobAdmin):
 
 
 @admin.register(YouTubeUpload)
-class YouTubeUploadAdmin(admin.ModelAdmin):
+class YouTubeUploadAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["id", "project", "user", "status", "progress", "video_id", "created_at"]
     list_filter = ["status", "privacy_status"]
     search_fields = ["video_id", "title", "user__email"]

@@ -8,7 +8,7 @@ from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Quer
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.selectors import credential_get, mask_token
+from accounts.selectors import credential_get, credential_metadata, mask_token
 from jobs.models import Job, Project, YouTubeUpload
 
 J = Job.Status
@@ -204,3 +204,80 @@ def youtube_connection(*, user: User) -> YouTubeConnection:
 
 def upload_get(*, user: User, upload_id: int) -> YouTubeUpload | None:
     return YouTubeUpload.objects.filter(user=user, pk=upload_id).first()
+
+
+def personal_data_export(*, user: User) -> dict[str, Any]:
+    """The jobs section of a user's data export: projects (deleted ones too), jobs, YouTube
+    uploads and the YouTube connection (null when none; its token's last four characters
+    only, nothing decrypted), one query each."""
+    credential = credential_metadata(user=user, provider="youtube")
+    connection = None
+    if credential is not None:
+        connection = {
+            "channel_id": credential["extra"].get("channel_id") or None,
+            "channel_title": credential["extra"].get("channel_title") or None,
+            "scopes": credential["scopes"],
+            "last_four": credential["token_hint"],
+            "expires_at": credential["expires_at"],
+            "connected_at": credential["created_at"],
+        }
+    return {
+        "projects": list(
+            Project.objects.filter(owner_id=user.pk)
+            .order_by("id")
+            .values(
+                "id",
+                "title",
+                "script",
+                "style",
+                "target_duration",
+                "status",
+                "submitted_at",
+                "review_decision",
+                "review_reason",
+                "reviewed_at",
+                "deleted_at",
+                "created_at",
+                "updated_at",
+            )
+        ),
+        "jobs": list(
+            Job.objects.filter(user_id=user.pk)
+            .order_by("id")
+            .values(
+                "id",
+                "project_id",
+                "job_type",
+                "parameters",
+                "priority",
+                "status",
+                "progress",
+                "result",
+                "error",
+                "retry_count",
+                "credit_cost",
+                "queued_at",
+                "started_at",
+                "finished_at",
+                "created_at",
+            )
+        ),
+        "youtube_uploads": list(
+            YouTubeUpload.objects.filter(user_id=user.pk)
+            .order_by("id")
+            .values(
+                "id",
+                "project_id",
+                "title",
+                "description",
+                "privacy_status",
+                "playlist_id",
+                "status",
+                "video_id",
+                "error",
+                "created_at",
+                "finished_at",
+            )
+        ),
+        "youtube_connection": connection,
+    }

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from accounts.audit import AuditedAdminMixin
 from config.errors import DomainError
 from mentoring import services
 from mentoring.models import (
@@ -46,7 +47,7 @@ class MentorExpertiseInline(admin.TabularInline):
 
 
 @admin.register(MentorProfile)
-class MentorProfileAdmin(admin.ModelAdmin):
+class MentorProfileAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = [
         "user",
         "headline",
@@ -111,7 +112,7 @@ class SessionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
+class ReviewAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["created_at", "mentor", "student", "rating", "session"]
     list_filter = ["rating"]
     list_select_related = ["mentor", "student"]

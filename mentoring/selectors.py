@@ -17,6 +17,7 @@ from mentoring.availability import Interval, slot_starts, subtract, window_inter
 from mentoring.models import (
     AvailabilityWindow,
     BlockedPeriod,
+    MentorExpertise,
     MentorProfile,
     Message,
     Review,
@@ -258,4 +259,97 @@ def dashboard_stats(*, user: User, now: datetime | None = None) -> dict[str, Any
         if average is None
         else Decimal(str(average)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP),
         "credits_available": credit_selectors.available_credits(user=user),
+    }
+
+
+# --- personal data export ------------------------------------------------------------------
+
+
+def _mentor_profile_export(user: User) -> dict[str, Any] | None:
+    row = (
+        MentorProfile.objects.filter(user_id=user.pk)
+        .values(
+            "id",
+            "headline",
+            "bio",
+            "specialization",
+            "experience_years",
+            "hourly_rate_credits",
+            "time_zone",
+            "is_available",
+            "rating",
+            "review_count",
+            "total_sessions",
+            "created_at",
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    profile: dict[str, Any] = dict(row)
+    profile_id = profile.pop("id")
+    profile["rating"] = str(profile["rating"]) if profile["rating"] is not None else None
+    profile["expertise"] = list(
+        MentorExpertise.objects.filter(mentor_id=profile_id)
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+    profile["availability"] = list(
+        AvailabilityWindow.objects.filter(mentor_id=profile_id)
+        .order_by("weekday", "start_time", "id")
+        .values("weekday", "start_time", "end_time")
+    )
+    profile["blocked_periods"] = list(
+        BlockedPeriod.objects.filter(mentor_id=profile_id)
+        .order_by("start_at", "id")
+        .values("start_at", "end_at", "reason")
+    )
+    return profile
+
+
+def personal_data_export(*, user: User) -> dict[str, Any]:
+    """The mentoring section of a user's data export: their mentor profile (null for
+    non-mentors), sessions on either side, messages sent and received, reviews written and
+    received. One query per list (four for the profile)."""
+    mine = Q(student_id=user.pk) | Q(mentor_id=user.pk)
+    return {
+        "mentor_profile": _mentor_profile_export(user),
+        "sessions": list(
+            Session.objects.filter(mine)
+            .order_by("scheduled_at", "id")
+            .values(
+                "id",
+                "student_id",
+                "mentor_id",
+                "topic",
+                "notes",
+                "scheduled_at",
+                "duration_minutes",
+                "status",
+                "meeting_link",
+                "price_credits",
+                "charged_credits",
+                "cancellation_reason",
+                "cancelled_at",
+                "confirmed_at",
+                "started_at",
+                "completed_at",
+                "created_at",
+            )
+        ),
+        "messages": list(
+            Message.objects.filter(Q(sender_id=user.pk) | Q(recipient_id=user.pk))
+            .order_by("created_at", "id")
+            .values("id", "sender_id", "recipient_id", "body", "read_at", "created_at")
+        ),
+        "reviews_written": list(
+            Review.objects.filter(student_id=user.pk)
+            .order_by("created_at", "id")
+            .values("session_id", "mentor_id", "rating", "comment", "created_at")
+        ),
+        "reviews_received": list(
+            Review.objects.filter(mentor_id=user.pk)
+            .order_by("created_at", "id")
+            .values("session_id", "rating", "comment", "created_at")
+        ),
     }

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from accounts.audit import AuditedAdminMixin
 from videos.models import PlaylistImport, QuestionVideo, Topic, Video
 
 
 @admin.register(Video)
-class VideoAdmin(admin.ModelAdmin):
+class VideoAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["youtube_id", "title", "course", "position", "duration_seconds", "is_available"]
     list_filter = ["is_available", "is_from_playlist"]
     search_fields = ["youtube_id", "title", "course__code"]
@@ -13,7 +14,7 @@ class VideoAdmin(admin.ModelAdmin):
 
 
 @admin.register(PlaylistImport)
-class PlaylistImportAdmin(admin.ModelAdmin):
+class PlaylistImportAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = [
         "id",
         "playlist_id",
@@ -35,7 +36,7 @@ class PlaylistImportAdmin(admin.ModelAdmin):
 
 
 @admin.register(QuestionVideo)
-class QuestionVideoAdmin(admin.ModelAdmin):
+class QuestionVideoAdmin(AuditedAdminMixin, admin.ModelAdmin):
     """Recommendations are written by refreshes and by instructors through the API; here
     they are only shown."""
 
@@ -47,6 +48,6 @@ class QuestionVideoAdmin(admin.ModelAdmin):
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "created_at"]
     search_fields = ["name"]

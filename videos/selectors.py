@@ -109,3 +109,23 @@ def search(*, user: User, query: str, limit: int) -> list[SearchHit]:
     hits += video_search(user=user, query=query, limit=limit)
     hits.sort(key=lambda hit: (-hit.score, hit.type != "course", hit.id))
     return hits[:limit]
+
+
+def personal_data_export(*, user_id: int) -> dict[str, Any]:
+    """The videos section of a user's data export: the playlist imports they asked for."""
+    return {
+        "playlist_imports": list(
+            PlaylistImport.objects.filter(requested_by_id=user_id)
+            .order_by("id")
+            .values(
+                "playlist_id",
+                "course_id",
+                "status",
+                "imported",
+                "total",
+                "error",
+                "created_at",
+                "finished_at",
+            )
+        )
+    }

@@ -2,7 +2,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from accounts.models import Credential, User
+from accounts.models import Credential, Notification, OutgoingEmail, User
 from accounts.selectors import mask_token
 
 
@@ -155,3 +155,121 @@ class CredentialSerializer(serializers.ModelSerializer):
 
 class MessageSerializer(serializers.Serializer):
     detail = serializers.CharField()
+
+
+class AccountDeleteSerializer(serializers.Serializer):
+    password = serializers.CharField(
+        max_length=128, trim_whitespace=False, help_text="The current password, to confirm."
+    )
+
+
+# --- the personal data export (documentation of its shape; the view returns the selector's
+# dict as is) -------------------------------------------------------------------------------
+
+
+class ExportProfileSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    username = serializers.CharField()
+    first_name = serializers.CharField(allow_blank=True)
+    last_name = serializers.CharField(allow_blank=True)
+    role = serializers.ChoiceField(choices=User.Role.choices)
+    tier = serializers.ChoiceField(choices=User.Tier.choices)
+    is_active = serializers.BooleanField()
+    suspended_at = serializers.DateTimeField(allow_null=True)
+    suspension_reason = serializers.CharField(allow_blank=True)
+    lms_user_id = serializers.CharField(allow_blank=True)
+    date_joined = serializers.DateTimeField()
+    last_login = serializers.DateTimeField(allow_null=True)
+
+
+class ExportEmailAddressSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    verified = serializers.BooleanField()
+    primary = serializers.BooleanField()
+
+
+class ExportSocialAccountSerializer(serializers.Serializer):
+    provider = serializers.CharField()
+    uid = serializers.CharField()
+    date_joined = serializers.DateTimeField()
+    last_login = serializers.DateTimeField()
+
+
+class ExportCredentialSerializer(serializers.Serializer):
+    provider = serializers.CharField()
+    last_four = serializers.CharField(
+        allow_blank=True, help_text="At most the token's last four characters; never the token."
+    )
+    expires_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class ExportNotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "type", "title", "body", "data", "read_at", "created_at"]
+        read_only_fields = fields
+
+
+class ExportEmailSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OutgoingEmail
+        fields = ["type", "data", "status", "created_at", "sent_at"]
+        read_only_fields = fields
+
+
+class ExportNotificationPreferenceSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    email = serializers.BooleanField()
+    in_app = serializers.BooleanField()
+
+
+class ExportStaffActionSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    reason = serializers.CharField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+
+
+class ExportAccountSerializer(serializers.Serializer):
+    profile = ExportProfileSerializer()
+    email_addresses = ExportEmailAddressSerializer(many=True)
+    social_accounts = ExportSocialAccountSerializer(many=True)
+    credentials = ExportCredentialSerializer(many=True)
+    notifications = ExportNotificationSerializer(many=True)
+    emails = ExportEmailSerializer(many=True)
+    notification_preferences = ExportNotificationPreferenceSerializer(many=True)
+    staff_actions = ExportStaffActionSerializer(many=True)
+
+
+def _section(help_text: str) -> serializers.DictField:
+    return serializers.DictField(child=serializers.JSONField(), help_text=help_text)
+
+
+class PersonalDataExportSerializer(serializers.Serializer):
+    """Everything the platform holds about the caller. Never a token, a password hash or a
+    secret: stored credentials show their provider and last four characters only."""
+
+    exported_at = serializers.DateTimeField()
+    user_id = serializers.IntegerField()
+    account = ExportAccountSerializer()
+    attendance = _section(
+        "`days` (daily attendance), `videos` (progress per video), `video_days` (progress per "
+        "video and day), `events` (player events as received)."
+    )
+    courses = _section(
+        "`enrollments`, `quiz_answers` (question, quiz, course, correctness, score), "
+        "`invitations` (to the caller's email), `courses_taught`."
+    )
+    credits = _section("`account` (balances), `transactions` (every one), `holds`.")
+    jobs = _section(
+        "`projects` (deleted ones too), `jobs`, `youtube_uploads`, `youtube_connection` "
+        "(channel and scopes; the token's last four characters only)."
+    )
+    mentoring = _section(
+        "`mentor_profile` (with expertise, availability and blocked periods; null for "
+        "non-mentors), `sessions`, `messages` (sent and received), `reviews_written`, "
+        "`reviews_received`."
+    )
+    videos = _section("`playlist_imports` the caller asked for.")

@@ -15,6 +15,7 @@ urlpatterns = [
     path("auth/refresh", views.RefreshView.as_view(), name="auth-refresh"),
     path("auth/logout", views.LogoutView.as_view(), name="auth-logout"),
     path("auth/me", views.MeView.as_view(), name="auth-me"),
+    path("auth/me/export", views.PersonalDataExportView.as_view(), name="auth-me-export"),
     path("auth/password/change", views.PasswordChangeView.as_view(), name="auth-password-change"),
     path("auth/password/reset", views.PasswordResetView.as_view(), name="auth-password-reset"),
     path(

@@ -90,6 +90,24 @@ class LogoutView(APIView):
     patch=extend_schema(
         tags=["auth"], request=s.MeUpdateSerializer, responses={200: s.UserSerializer}
     ),
+    delete=extend_schema(
+        tags=["auth"],
+        summary="Close the caller's account",
+        description=(
+            "Confirm with the current password. Personal data is anonymised; every token, "
+            "sign-in method and stored credential is revoked; queued and running jobs are "
+            "cancelled and upcoming sessions called off, their credits released. Ledger and "
+            "attendance records stay, anonymous, so totals keep adding up. A wrong password "
+            "changes nothing and counts towards the login lockout."
+        ),
+        request=s.AccountDeleteSerializer,
+        responses={
+            204: None,
+            400: error_response("Missing or wrong password."),
+            409: error_response("The account is already deleted."),
+            429: error_response("Too many failed attempts; retry after the cool-down."),
+        },
+    ),
 )
 class MeView(APIView):
     def get(self, request: Request) -> Response:
@@ -104,6 +122,43 @@ class MeView(APIView):
             data=dict(serializer.validated_data),
         )
         return Response(s.UserSerializer(user).data)
+
+    def delete(self, request: Request) -> Response:
+        serializer = s.AccountDeleteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.account_delete(
+            user=request_user(request),
+            password=serializer.validated_data["password"],
+            ip=client_ip(request._request),
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(
+    tags=["auth"],
+    summary="Download everything the platform holds about the caller",
+    description=(
+        "One JSON document: the profile and sign-in methods, notifications, credits "
+        "(balances, every transaction, holds), enrollments and quiz answers, attendance and "
+        "watch progress, film projects, jobs and YouTube uploads, mentoring (profile, "
+        "sessions, messages, reviews). Sent as an attachment. Never contains a token, a "
+        "password hash or another secret: stored credentials show their provider and last "
+        "four characters."
+    ),
+    responses={200: s.PersonalDataExportSerializer},
+)
+class PersonalDataExportView(APIView):
+    def get(self, request: Request) -> Response:
+        user = request_user(request)
+        data = selectors.personal_data_export(user=user)
+        filename = f"lectern-data-{user.pk}-{data['exported_at']:%Y%m%d}.json"
+        return Response(
+            data,
+            headers={
+                "Content-Disposition": f'attachment; filename="{filename}"',
+                "Cache-Control": "no-store",
+            },
+        )
 
 
 @extend_schema(

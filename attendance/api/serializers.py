@@ -232,6 +232,16 @@ class FinalizeQuerySerializer(serializers.Serializer):
     date = serializers.DateField(required=False, help_text="The day to close (default: yesterday).")
 
 
+class FinalizeSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=500,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why the day is closed by hand (kept in the audit log).",
+    )
+
+
 class DayCloseResultSerializer(serializers.Serializer):
     date = serializers.DateField()
     marked_absent = serializers.IntegerField(help_text="Rows below the threshold made absent.")

@@ -305,8 +305,8 @@ class AttendanceDateView(AttendanceExportView):
     summary="Close a day of attendance (staff)",
     description="Rows below ATTENDANCE_MIN_SECONDS become absent and every student enrolled "
     "that day without a row gets an absent row. Closing a day again changes nothing. "
-    "Audited.",
-    request=None,
+    "Audited, with the optional `reason`.",
+    request=s.FinalizeSerializer,
     parameters=[s.FinalizeQuerySerializer],
     responses={
         200: s.DayCloseResultSerializer,
@@ -320,6 +320,10 @@ class AttendanceFinalizeView(APIView):
     def post(self, request: Request) -> Response:
         query = s.FinalizeQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
+        body = s.FinalizeSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
         day = query.validated_data.get("date") or timezone.localdate() - timedelta(days=1)
-        result = services.attendance_day_close(day=day, acting_user=request_user(request))
+        result = services.attendance_day_close(
+            day=day, acting_user=request_user(request), reason=body.validated_data["reason"]
+        )
         return Response(s.DayCloseResultSerializer(result.as_dict()).data)

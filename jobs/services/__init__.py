@@ -4,8 +4,10 @@
 - `jobs`: creating, pricing and paying for jobs, dispatch, cancel, retry, the dispatch
   sweep and the stuck-job reaper;
 - `execution`: running a job on a worker;
-- `publishing`: the YouTube connection, uploads and playlists."""
+- `publishing`: the YouTube connection, uploads and playlists;
+- `accounts`: stopping a closed account's work."""
 
+from jobs.services.accounts import ClosedAccountResult, work_cancel_for_closed_account
 from jobs.services.execution import ProgressReporter, job_run
 from jobs.services.jobs import (
     ReapResult,
@@ -42,6 +44,7 @@ from jobs.services.publishing import (
 )
 
 __all__ = [
+    "ClosedAccountResult",
     "ProgressReporter",
     "ReapResult",
     "YouTubeRefused",
@@ -62,6 +65,7 @@ __all__ = [
     "project_submit",
     "project_update",
     "retry_countdown",
+    "work_cancel_for_closed_account",
     "youtube_connect_finish",
     "youtube_connect_start",
     "youtube_credentials",

@@ -213,11 +213,14 @@ def project_reject(*, project: Project, acting_user: User, reason: str) -> Proje
 
 @transaction.atomic
 def project_restore(*, project: Project, acting_user: User, reason: str = "") -> Project:
-    """Staff bring back a deleted project as it was (409 `project_not_deleted` otherwise)."""
+    """Staff bring back a deleted project as it was (409 `project_not_deleted` otherwise;
+    409 `owner_deleted` when it went with its owner's closed account)."""
     _require_staff(acting_user)
     project = project_lock(project_id=project.pk, include_deleted=True)
     if project.deleted_at is None:
         raise Conflict("The project is not deleted.", code="project_not_deleted")
+    if project.owner.deleted_at is not None:
+        raise Conflict("The project's owner closed their account.", code="owner_deleted")
     before = _snapshot(project)
     project.deleted_at = None
     project.save(update_fields=["deleted_at", "updated_at"])

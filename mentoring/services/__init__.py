@@ -8,6 +8,7 @@ from mentoring.services.profiles import (
     blocked_period_create,
     blocked_period_delete,
     mentor_lock,
+    mentor_profile_close_for_closed_account,
     mentor_profile_get_or_create,
     mentor_profile_update,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "blocked_period_delete",
     "late_cancel_fee",
     "mentor_lock",
+    "mentor_profile_close_for_closed_account",
     "mentor_profile_get_or_create",
     "mentor_profile_update",
     "message_send",

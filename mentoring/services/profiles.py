@@ -67,6 +67,26 @@ def mentor_lock(*, mentor_id: int) -> MentorProfile:
     return profile
 
 
+@transaction.atomic
+def mentor_profile_close_for_closed_account(*, user: User) -> bool:
+    """The mentor's account was closed: their profile stops taking bookings and loses what
+    describes the person (headline, bio, specialization, expertise), and their availability
+    and blocked periods go. Rating and session counts stay, like the reviews behind them.
+    Returns whether there was a profile; safe to call again."""
+    profile = MentorProfile.objects.select_for_update().filter(user_id=user.pk).first()
+    if profile is None:
+        return False
+    profile.is_available = False
+    profile.headline = ""
+    profile.bio = ""
+    profile.specialization = ""
+    profile.save(update_fields=["is_available", "headline", "bio", "specialization", "updated_at"])
+    MentorExpertise.objects.filter(mentor=profile).delete()
+    AvailabilityWindow.objects.filter(mentor=profile).delete()
+    BlockedPeriod.objects.filter(mentor=profile).delete()
+    return True
+
+
 def _lock_own_profile(user: User) -> MentorProfile:
     """The caller's profile (created if needed), locked."""
     mentor_profile_get_or_create(user=user)

@@ -391,10 +391,10 @@ def test_delete_anonymises_revokes_and_audits(staff_client, staff):
     assert me_with(pair["access"]).status_code == 401
     assert refresh_with(pair["refresh"]).status_code == 401
     entry = AuditLog.objects.get(action="user.delete")
-    assert (entry.actor, entry.reason, entry.before["email"]) == (
+    assert (entry.actor, entry.reason, entry.before) == (
         staff,
         "GDPR request",
-        "leaving@example.com",
+        {"role": "student", "tier": "free", "is_active": True},
     )
     assert staff_client.get(f"/api/v1/users/{user.pk}").status_code == 404
     assert staff_client.get("/api/v1/users").json()["count"] == 1

@@ -3,7 +3,7 @@ from datetime import datetime, time
 import factory
 from django.utils import timezone
 
-from attendance.models import DailyAttendance, VideoProgress, VideoWatch
+from attendance.models import DailyAttendance, VideoProgress, VideoWatch, WatchEvent
 from tests.accounts.factories import StudentFactory
 from tests.videos.factories import VideoFactory
 
@@ -43,3 +43,18 @@ class VideoProgressFactory(factory.django.DjangoModelFactory):
     start_time = factory.LazyAttribute(
         lambda o: timezone.make_aware(datetime.combine(o.date, time(9)))
     )
+
+
+class WatchEventFactory(factory.django.DjangoModelFactory):
+    """A progress event as received, written directly (no credit computed), for reads."""
+
+    class Meta:
+        model = WatchEvent
+
+    user = factory.SubFactory(StudentFactory)
+    video = factory.SubFactory(VideoFactory)
+    event_id = factory.Sequence(lambda n: f"event-{n}")
+    kind = WatchEvent.Kind.PLAY
+    position_seconds = 0
+    received_at = factory.LazyFunction(timezone.now)
+    date = factory.LazyFunction(timezone.localdate)
