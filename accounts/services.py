@@ -1,10 +1,12 @@
 """Writes of the accounts app: one function per use case, each one transaction."""
 
 import logging
+import time
 from datetime import datetime
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -33,7 +35,7 @@ from accounts.notifications import (
     notifications_mark_all_read,
     notify,
 )
-from accounts.tokens import TOKEN_VERSION_CLAIM, TokenPair, token_pair_for
+from accounts.tokens import AUTH_TIME_CLAIM, TOKEN_VERSION_CLAIM, TokenPair, token_pair_for
 from config.celery import send_after_commit
 from config.errors import Conflict, NotAuthenticated, PermissionDenied, ValidationFailed
 
@@ -331,21 +333,54 @@ def user_delete(*, user: User, acting_user: User, reason: str = "") -> None:
 
 
 @transaction.atomic
-def account_delete(*, user: User, password: str, ip: str = "") -> None:
+def account_delete(
+    *,
+    user: User,
+    password: str = "",
+    confirm_email: str = "",
+    auth_time: int | None = None,
+    ip: str = "",
+) -> None:
     """A user closes their own account, confirming with their current password. A wrong
     password changes nothing and counts as a failed login for the account and the IP
     (`lockout`), so a stolen access token cannot be used to guess the password; while
-    locked out the answer is 429. A second call for a closed account is a 409."""
+    locked out the answer is 429. A second call for a closed account is a 409.
+
+    A user without a password (social sign-in only) confirms with their email address
+    instead, and must have signed in within ACCOUNT_DELETE_REAUTH_SECONDS (`auth_time` of
+    the access token: refreshing does not count), so an old stolen token cannot do it."""
     identifier = user.email
     lockout.check(identifier=identifier, ip=ip)
     _lock_user(user)
     if user.deleted_at is not None:
         raise Conflict("The account is already deleted.", code="already_deleted")
+    if not user.has_usable_password():
+        _confirm_without_password(user=user, confirm_email=confirm_email, auth_time=auth_time)
+        _anonymise(user=user, acting_user=user, reason="Closed by the account holder.")
+        return
+    if not password:
+        raise ValidationFailed(
+            "Invalid input: password.", errors={"password": ["This field is required."]}
+        )
     if not user.check_password(password):
         lockout.record_failure(identifier=identifier, ip=ip)
         raise ValidationFailed("Invalid input: password.", errors={"password": ["Wrong password."]})
     lockout.record_success(identifier=identifier)
     _anonymise(user=user, acting_user=user, reason="Closed by the account holder.")
+
+
+def _confirm_without_password(*, user: User, confirm_email: str, auth_time: int | None) -> None:
+    if confirm_email.strip().lower() != user.email.lower():
+        raise ValidationFailed(
+            "Invalid input: confirm_email.",
+            errors={"confirm_email": ["Type the account's email address to confirm."]},
+        )
+    max_age = settings.ACCOUNT_DELETE_REAUTH_SECONDS
+    if auth_time is None or time.time() - auth_time > max_age:
+        raise PermissionDenied(
+            f"Sign in again (within the last {max_age // 60} minutes) to close the account.",
+            code="reauthentication_required",
+        )
 
 
 def login(*, identifier: str, password: str, ip: str = "") -> TokenPair:
@@ -404,7 +439,8 @@ def tokens_refresh(*, refresh: str) -> TokenPair:
     if token.get(TOKEN_VERSION_CLAIM) != user.token_version:
         raise NotAuthenticated("Token has been revoked.", code="token_revoked")
     BlacklistedToken.objects.create(token=outstanding)
-    return token_pair_for(user)
+    auth_time = token.get(AUTH_TIME_CLAIM)
+    return token_pair_for(user, auth_time=auth_time if isinstance(auth_time, int) else 0)
 
 
 def logout(*, user: User, refresh: str) -> None:

@@ -159,7 +159,18 @@ class MessageSerializer(serializers.Serializer):
 
 class AccountDeleteSerializer(serializers.Serializer):
     password = serializers.CharField(
-        max_length=128, trim_whitespace=False, help_text="The current password, to confirm."
+        max_length=128,
+        trim_whitespace=False,
+        required=False,
+        default="",
+        help_text="The current password, to confirm (accounts with a password).",
+    )
+    confirm_email = serializers.CharField(
+        max_length=254,
+        required=False,
+        default="",
+        help_text="Accounts without a password (social sign-in only): the account's email, "
+        "with an access token from a sign-in within ACCOUNT_DELETE_REAUTH_SECONDS.",
     )
 
 

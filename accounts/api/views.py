@@ -15,6 +15,7 @@ from accounts.api import serializers as s
 from accounts.api.permissions import IsStaff
 from accounts.models import User
 from accounts.selectors import request_user
+from accounts.tokens import AUTH_TIME_CLAIM
 from config.api.authentication import NoAuthentication
 from config.api.schema import error_response
 from config.api.throttling import client_ip
@@ -94,7 +95,9 @@ class LogoutView(APIView):
         tags=["auth"],
         summary="Close the caller's account",
         description=(
-            "Confirm with the current password. Personal data is anonymised; every token, "
+            "Confirm with the current password (accounts without one, from social sign-in: "
+            "with `confirm_email` and a sign-in within the last ACCOUNT_DELETE_REAUTH_SECONDS, "
+            "else 403 `reauthentication_required`). Personal data is anonymised; every token, "
             "sign-in method and stored credential is revoked; queued and running jobs are "
             "cancelled and upcoming sessions called off, their credits released. Ledger and "
             "attendance records stay, anonymous, so totals keep adding up. A wrong password "
@@ -103,7 +106,8 @@ class LogoutView(APIView):
         request=s.AccountDeleteSerializer,
         responses={
             204: None,
-            400: error_response("Missing or wrong password."),
+            400: error_response("Missing or wrong password, or wrong `confirm_email`."),
+            403: error_response("No password, and no sign-in recent enough."),
             409: error_response("The account is already deleted."),
             429: error_response("Too many failed attempts; retry after the cool-down."),
         },
@@ -126,9 +130,12 @@ class MeView(APIView):
     def delete(self, request: Request) -> Response:
         serializer = s.AccountDeleteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        auth_time = getattr(request.auth, "payload", {}).get(AUTH_TIME_CLAIM)
         services.account_delete(
             user=request_user(request),
             password=serializer.validated_data["password"],
+            confirm_email=serializer.validated_data["confirm_email"],
+            auth_time=auth_time if isinstance(auth_time, int) else None,
             ip=client_ip(request._request),
         )
         return Response(status=status.HTTP_204_NO_CONTENT)

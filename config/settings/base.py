@@ -134,6 +134,8 @@ PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60 * 3)
 LOGIN_LOCKOUT_ACCOUNT_FAILURES = env.int("LOGIN_LOCKOUT_ACCOUNT_FAILURES", default=5)
 LOGIN_LOCKOUT_IP_FAILURES = env.int("LOGIN_LOCKOUT_IP_FAILURES", default=20)
 LOGIN_LOCKOUT_COOLDOWN_SECONDS = env.int("LOGIN_LOCKOUT_COOLDOWN_SECONDS", default=900)
+# Closing an account without a password (social sign-in only) needs a sign-in this recent.
+ACCOUNT_DELETE_REAUTH_SECONDS = env.int("ACCOUNT_DELETE_REAUTH_SECONDS", default=600)
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://127.0.0.1:3000")
 
 SIMPLE_JWT = {

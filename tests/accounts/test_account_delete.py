@@ -12,10 +12,12 @@ from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 from django.core.management import call_command
 from django.db import connection
+from freezegun import freeze_time
 from rest_framework.test import APIClient
 
 from accounts import services
 from accounts.models import AuditLog, Credential, Notification, OutgoingEmail, User
+from accounts.tokens import token_pair_for
 from attendance.models import DailyAttendance
 from config.celery import app as celery_app
 from config.errors import Conflict
@@ -345,3 +347,47 @@ def test_concurrent_deletes_close_the_account_once(monkeypatch):
     assert CreditTransaction.objects.filter(account__user=user, kind="release").count() == 1
     assert held(user) == 0
     assert ledger_mismatches() == []
+
+
+# --- accounts without a password (social sign-in only) --------------------------------------
+
+
+@pytest.fixture
+def social_only():
+    user = StudentFactory(email="gh@example.com")
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    return user
+
+
+def test_a_social_only_account_closes_with_its_email_after_a_recent_sign_in(social_only):
+    pair = token_pair_for(social_only)  # what a social sign-in hands out
+    response = client_with(pair["access"]).delete(
+        URL, {"confirm_email": "GH@example.com"}, format="json"
+    )
+    assert response.status_code == 204, response.content
+    social_only.refresh_from_db()
+    assert social_only.deleted_at is not None
+
+
+@pytest.mark.parametrize("body", [{}, {"confirm_email": "other@example.com"}, {"password": "x"}])
+def test_a_social_only_account_needs_its_email_typed(social_only, body):
+    pair = token_pair_for(social_only)
+    response = client_with(pair["access"]).delete(URL, body, format="json")
+    assert (response.status_code, list(response.json()["errors"])) == (400, ["confirm_email"])
+    social_only.refresh_from_db()
+    assert social_only.deleted_at is None
+
+
+def test_a_refreshed_token_does_not_count_as_a_recent_sign_in(social_only, settings):
+    settings.ACCOUNT_DELETE_REAUTH_SECONDS = 600
+    with freeze_time("2026-01-01 10:00:00"):
+        old = token_pair_for(social_only)
+    with freeze_time("2026-01-01 10:20:00"):
+        refreshed = services.tokens_refresh(refresh=old["refresh"])
+        response = client_with(refreshed["access"]).delete(
+            URL, {"confirm_email": social_only.email}, format="json"
+        )
+    assert (response.status_code, response.json()["code"]) == (403, "reauthentication_required")
+    social_only.refresh_from_db()
+    assert social_only.deleted_at is None
