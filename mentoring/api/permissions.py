@@ -5,7 +5,11 @@ from rest_framework.request import Request
 
 
 class IsMentor(BasePermission):
-    message = "Mentors only."
+    """Checked before the body is read, so a caller who is not a mentor learns nothing
+    about what a valid body would be."""
+
+    message = "Only mentors have a mentor profile."
+    code = "not_a_mentor"
 
     def has_permission(self, request: Request, view: Any) -> bool:
         user = request.user

@@ -132,6 +132,7 @@ class MentorMeView(APIView):
     """The caller's mentor profile (mentors only), created on first visit."""
 
     serializer_class = s.MentorSerializer
+    permission_classes = [IsAuthenticated, IsMentor]
 
     def _body(self, request: Request) -> dict[str, Any]:
         profile = selectors.mentor_profile_get(user=request_user(request))
