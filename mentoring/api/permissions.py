@@ -14,3 +14,14 @@ class IsMentor(BasePermission):
     def has_permission(self, request: Request, view: Any) -> bool:
         user = request.user
         return bool(user and user.is_authenticated and getattr(user, "role", None) == "mentor")
+
+
+class IsStudent(BasePermission):
+    """Only students book sessions; checked before the body is read."""
+
+    message = "Only students book sessions."
+    code = "students_only"
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        return bool(user and user.is_authenticated and getattr(user, "role", None) == "student")

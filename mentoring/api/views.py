@@ -24,7 +24,7 @@ from config.api.schema import error_response
 from config.errors import NotFound
 from mentoring import selectors, services
 from mentoring.api import serializers as s
-from mentoring.api.permissions import IsMentor
+from mentoring.api.permissions import IsMentor, IsStudent
 from mentoring.models import (
     AvailabilityWindow,
     BlockedPeriod,
@@ -384,6 +384,11 @@ class SessionViewSet(
     ordering_fields = ["scheduled_at", "created_at"]
     lookup_value_regex = r"\d+"
 
+    def get_permissions(self) -> list[Any]:
+        if self.action == "create":
+            return [IsAuthenticated(), IsStudent()]
+        return [IsAuthenticated()]
+
     @property
     def ordering(self) -> list[str]:
         """Soonest first for `?upcoming=true`, latest first otherwise."""
@@ -399,6 +404,15 @@ class SessionViewSet(
         if self.action == "list":
             return selectors.session_list(user=user)
         return selectors.session_visible_queryset(user=user)
+
+    def _session_for(self, action: str) -> Session:
+        """The session in the URL, if the caller may take `action` on it: 404 when they may
+        not see it, 403 when they are on the wrong side; both before the body is read."""
+        session = self.get_object()
+        services.session_actor_check(
+            session=session, user=request_user(self.request), action=action
+        )
+        return session
 
     def _respond(self, session: Session, status_code: int = status.HTTP_200_OK) -> Response:
         fresh = selectors.session_visible_queryset(user=request_user(self.request)).get(
@@ -421,7 +435,7 @@ class SessionViewSet(
     )
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str | None = None) -> Response:
-        session = self.get_object()
+        session = self._session_for("confirm")
         serializer = s.ConfirmSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         session = services.session_confirm(
@@ -435,7 +449,7 @@ class SessionViewSet(
     )
     @action(detail=True, methods=["post"])
     def decline(self, request: Request, pk: str | None = None) -> Response:
-        session = self.get_object()
+        session = self._session_for("decline")
         serializer = s.DeclineSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         session = services.session_decline(
@@ -451,7 +465,7 @@ class SessionViewSet(
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
-        session = self.get_object()
+        session = self._session_for("cancel")
         serializer = s.CancelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         session = services.session_cancel(
@@ -468,7 +482,7 @@ class SessionViewSet(
     )
     @action(detail=True, methods=["post"])
     def reschedule(self, request: Request, pk: str | None = None) -> Response:
-        session = self.get_object()
+        session = self._session_for("reschedule")
         serializer = s.RescheduleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         session = services.session_reschedule(
@@ -482,7 +496,7 @@ class SessionViewSet(
     )
     @action(detail=True, methods=["post"])
     def start(self, request: Request, pk: str | None = None) -> Response:
-        session = self.get_object()
+        session = self._session_for("start")
         session = services.session_start(session_id=session.pk, acting_user=request_user(request))
         return self._respond(session)
 
@@ -492,7 +506,7 @@ class SessionViewSet(
     )
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: str | None = None) -> Response:
-        session = self.get_object()
+        session = self._session_for("complete")
         session = services.session_complete(
             session_id=session.pk, acting_user=request_user(request)
         )
@@ -505,7 +519,7 @@ class SessionViewSet(
     )
     @action(detail=True, methods=["post"], url_path="no-show")
     def no_show(self, request: Request, pk: str | None = None) -> Response:
-        session = self.get_object()
+        session = self._session_for("no_show")
         session = services.session_mark_no_show(
             session_id=session.pk, acting_user=request_user(request)
         )
@@ -525,7 +539,7 @@ class SessionViewSet(
     )
     @action(detail=True, methods=["post"])
     def review(self, request: Request, pk: str | None = None) -> Response:
-        session = self.get_object()
+        session = self._session_for("review")
         serializer = s.ReviewCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         review = services.review_create(
