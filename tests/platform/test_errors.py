@@ -164,3 +164,16 @@ def test_values_the_database_cannot_hold_are_400_not_500(error):
         "code": "invalid",
         "message": "A value in the request is out of range.",
     }
+
+
+@pytest.mark.parametrize("url", ["/api/v1/schema/", "/api/v1/docs/", "/api/v1/redoc/"])
+def test_the_documentation_pages_answer_errors_in_the_json_error_body(api_client, url):
+    response = api_client.post(url, {})
+
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "status_code": 405,
+        "code": "method_not_allowed",
+        "message": 'Method "POST" not allowed.',
+    }
