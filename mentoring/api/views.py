@@ -12,7 +12,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter, SearchFilter
+from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from accounts.selectors import request_user
 from config.api.authentication import NoAuthentication
+from config.api.filters import SearchFilter
 from config.api.schema import error_response
 from config.errors import NotFound
 from mentoring import selectors, services

@@ -177,3 +177,27 @@ def test_the_documentation_pages_answer_errors_in_the_json_error_body(api_client
         "code": "method_not_allowed",
         "message": 'Method "POST" not allowed.',
     }
+
+
+@pytest.mark.parametrize(
+    ("search", "message"),
+    [("x" * 201, "At most 200 characters."), (" ".join(["word"] * 11), "At most 10 words.")],
+)
+def test_an_unbounded_search_is_400(staff_client, search, message):
+    response = staff_client.get("/api/v1/users", {"search": search})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "status_code": 400,
+        "code": "invalid",
+        "message": "Invalid input: search.",
+        "errors": {"search": [message]},
+    }
+
+
+def test_a_search_within_bounds_is_answered(staff_client, student):
+    longest = staff_client.get("/api/v1/users", {"search": "x" * 200})
+    most_words = staff_client.get("/api/v1/users", {"search": " ".join([student.username] * 10)})
+
+    assert (longest.status_code, longest.json()["count"]) == (200, 0)
+    assert (most_words.status_code, most_words.json()["count"]) == (200, 1)
