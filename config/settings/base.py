@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "config.middleware.RateLimitMiddleware",
+    "config.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -4,6 +4,8 @@ import pytest
 from django.db import DataError
 from rest_framework.test import APIClient
 
+from accounts.models import Notification
+
 pytestmark = pytest.mark.django_db
 
 ERROR_KEYS = {"status_code", "code", "message"}
@@ -119,6 +121,26 @@ def test_oversized_body_is_413_and_changes_nothing(api_client, settings):
     assert response.status_code == 413
     assert response.json()["code"] == "payload_too_large"
     assert not User.objects.filter(username="big").exists()
+
+
+def test_an_oversized_body_is_413_even_where_the_view_reads_no_body(student_client, settings):
+    notification = Notification.objects.create(
+        user=student_client.user, type=Notification.Type.WELCOME, title="Welcome"
+    )
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    response = student_client.post(
+        "/api/v1/notifications/read-all", {"padding": "x" * 2000}, format="json"
+    )
+
+    assert response.status_code == 413
+    assert response.json() == {
+        "status_code": 413,
+        "code": "payload_too_large",
+        "message": "The request body is too large.",
+    }
+    assert "X-RateLimit-Limit" in response
+    notification.refresh_from_db()
+    assert notification.read_at is None
 
 
 def test_database_outage_is_json_503(student_client, monkeypatch):
