@@ -37,7 +37,7 @@ from django.utils import timezone
 from accounts.tokens import token_pair_for
 from tests.accounts.factories import PASSWORD
 from tests.conftest import _clear_cache
-from tests.reliability.world import PRINCIPALS, World, build_world, database_state
+from tests.reliability.world import PRINCIPALS, WEBHOOK_SECRET, World, database_state
 
 API_PREFIX = "api/v1/"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -96,9 +96,6 @@ def row(
 def soon() -> datetime:
     """A time the world's mentor is free: in four days at 10:00."""
     return (timezone.now() + timedelta(days=4)).replace(hour=10, minute=0, second=0, microsecond=0)
-
-
-WEBHOOK_SECRET = "matrix-webhook-secret"
 
 
 def _webhook_body(world: World) -> bytes:
@@ -347,31 +344,22 @@ def test_every_route_has_a_row_and_every_row_a_route():
 # --- calling them -----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def world(db, settings) -> World:
-    settings.PAYMENT_WEBHOOK_SECRET = WEBHOOK_SECRET
-    settings.YOUTUBE_API_KEY = "matrix-key"
-    settings.GOOGLE_OAUTH_CLIENT_ID = "matrix-client"
-    settings.GOOGLE_OAUTH_CLIENT_SECRET = "matrix-secret"
-    settings.GOOGLE_OAUTH_REDIRECT_URI = "https://app.example.com/youtube/callback"
-    world = build_world()
-    for principal in PRINCIPALS:
-        world.client(principal)
-    return world
-
-
-def _resolve(value: Any, world: World) -> Any:
+def resolve_arg(value: Any, world: World) -> Any:
     if callable(value):
         return value(world)
     return getattr(world, value).pk
 
 
-def _call(world: World, spec: Row, principal: str, body: Any) -> Any:
-    kwargs = {name: _resolve(value, world) for name, value in spec.args.items()}
-    url = reverse(spec.name, kwargs=kwargs)
+def row_url(world: World, spec: Row, extra_query: str = "") -> str:
+    kwargs = {name: resolve_arg(value, world) for name, value in spec.args.items()}
     query = spec.query(world) if callable(spec.query) else spec.query
-    if query:
-        url = f"{url}?{query}"
+    query = "&".join(part for part in (query, extra_query) if part)
+    url = reverse(spec.name, kwargs=kwargs)
+    return f"{url}?{query}" if query else url
+
+
+def call_row(world: World, spec: Row, principal: str, body: Any, extra_query: str = "") -> Any:
+    url = row_url(world, spec, extra_query)
     headers = spec.headers(world, body) if spec.headers else {}
     client = world.client(principal)
     send = getattr(client, spec.method.lower())
@@ -382,7 +370,7 @@ def _call(world: World, spec: Row, principal: str, body: Any) -> Any:
     return send(url, body, format="json", headers=headers)
 
 
-def _changed_tables(before: dict[str, list], after: dict[str, list]) -> list[str]:
+def changed_tables(before: dict[str, list], after: dict[str, list]) -> list[str]:
     return sorted(label for label in before if before[label] != after.get(label))
 
 
@@ -398,7 +386,7 @@ class Attempt:
         from the same world (`before`); a description of what went wrong, or None."""
         expected = self.spec.expected[principal]
         with transaction.atomic():
-            response = _call(self.world, self.spec, principal, {} if empty_body else self.body)
+            response = call_row(self.world, self.spec, principal, {} if empty_body else self.body)
             after = database_state() if expected >= 400 else self.before
             transaction.set_rollback(True)
         _clear_cache()
@@ -411,7 +399,7 @@ class Attempt:
         payload = response.json()
         if payload.get("status_code") != expected or "code" not in payload:
             return f"{principal} ({sent}): not the error body: {payload}"
-        changed = _changed_tables(self.before, after)
+        changed = changed_tables(self.before, after)
         if changed:
             return f"{principal} ({sent}): refused with {expected} but changed {changed}"
         return None
@@ -449,14 +437,14 @@ def test_methods_a_route_does_not_answer_are_405_and_change_nothing(world):
         principal = _admitted(pattern.name)
         if _view_class(pattern) is None or principal is None:
             continue
-        kwargs = {key: _resolve(value, world) for key, value in args[pattern.name].items()}
+        kwargs = {key: resolve_arg(value, world) for key, value in args[pattern.name].items()}
         url = reverse(pattern.name, kwargs=kwargs)
         for method in sorted(ALL_METHODS - set(_methods(pattern))):
             with transaction.atomic():
                 before = database_state()
                 send = getattr(world.client(principal), method.lower())
                 response = send(url, {}, format="json")
-                changed = _changed_tables(before, database_state())
+                changed = changed_tables(before, database_state())
                 transaction.set_rollback(True)
             where = f"{method} {pattern.name} as {principal}"
             if (response.status_code, response["Content-Type"]) != (405, "application/json"):

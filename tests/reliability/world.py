@@ -58,6 +58,7 @@ from tests.videos.factories import PlaylistImportFactory, QuestionVideoFactory, 
 from videos.models import PlaylistImport, Video
 
 PRINCIPALS = ("anonymous", "student", "other_student", "mentor", "other_mentor", "admin")
+WEBHOOK_SECRET = "world-webhook-secret"
 
 
 @dataclass
