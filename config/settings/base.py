@@ -324,7 +324,15 @@ LOGGING: dict[str, Any] = {
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Clients that log secrets at DEBUG: OAuth token responses and authorization codes
+        # (oauthlib, requests-oauthlib), request URLs carrying the API key (googleapiclient).
+        # Never below WARNING, whatever LOG_LEVEL says.
+        "oauthlib": {"level": "WARNING"},
+        "requests_oauthlib": {"level": "WARNING"},
+        "googleapiclient": {"level": "WARNING"},
+    },
 }
 
 # --- credits ------------------------------------------------------------------------------
