@@ -9,6 +9,7 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 import responses
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -266,7 +267,8 @@ def test_disconnect_revokes_at_google_and_forgets_the_tokens(student_client, stu
         revoke = google.add(responses.POST, REVOKE_URI, status=200)
         response = student_client.delete("/api/v1/youtube/connection")
     assert response.status_code == 204
-    assert parse_qs(urlsplit(revoke.calls[0].request.url).query) == {"token": [REFRESH]}
+    assert revoke.calls[0].request.url == REVOKE_URI
+    assert form(revoke.calls[0].request) == {"token": [REFRESH]}
     assert credential_get(user=student, provider="youtube") is None
 
 
@@ -275,6 +277,22 @@ def test_disconnect_forgets_the_tokens_even_if_google_refuses_to_revoke(student_
     with responses.RequestsMock() as google:
         google.add(responses.POST, REVOKE_URI, status=400, json={"error": "invalid_token"})
         assert student_client.delete("/api/v1/youtube/connection").status_code == 204
+    assert credential_get(user=student, provider="youtube") is None
+
+
+def test_a_revocation_that_cannot_reach_google_logs_no_token(student_client, student, caplog):
+    connect(student)
+
+    def unreachable(request):
+        raise requests.ConnectionError(f"Max retries exceeded with url: {request.url}")
+
+    with responses.RequestsMock() as google, caplog.at_level(logging.DEBUG):
+        google.add_callback(responses.POST, REVOKE_URI, callback=unreachable)
+        assert student_client.delete("/api/v1/youtube/connection").status_code == 204
+
+    assert "could not revoke a YouTube token: ConnectionError" in caplog.text
+    assert REFRESH not in caplog.text
+    assert ACCESS not in caplog.text
     assert credential_get(user=student, provider="youtube") is None
 
 
