@@ -118,7 +118,7 @@ def exchange_code(*, code: str, state: str, code_verifier: str) -> TokenSet:
     """Trade the authorization code for tokens at Google's token endpoint."""
     flow = _flow(state=state, code_verifier=code_verifier)
     try:
-        token = flow.fetch_token(code=code)
+        token = flow.fetch_token(code=code, timeout=HTTP_TIMEOUT)
     except Warning as warning:
         # oauthlib warns (raises) when the user granted fewer scopes than asked; the token
         # is still good for what was granted.
