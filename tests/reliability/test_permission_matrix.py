@@ -2,8 +2,9 @@
 # ruff: noqa: E501
 """The permission matrix: every route under /api/v1/ and every method it answers, called by
 every principal of the world (see `tests/reliability/world.py`), with the exact status each
-must get. A route or method without a row fails `test_every_route_has_a_row`; a row naming
-a route or method that no longer exists fails too.
+must get. A route or method without a row fails `test_every_route_has_a_row_and_every_row_a_route`
+(which lists the missing (METHOD, URL_NAME) pairs); a row naming a route or method that no
+longer exists fails it too.
 
 A refused call (any expected status of 400 or more) must answer the error body and change
 no row of any table; a denied one (401, 403, 404) must be denied whatever the body, so it is
@@ -11,8 +12,9 @@ sent a second time with an empty body and must get the same status: permission c
 before validation.
 
 Adding a row: one line in MATRIX, `row(METHOD, URL_NAME, anonymous, student, other_student,
-mentor, other_mentor, admin, **options)`. URL_NAME is the route's name (`manage.py
-show_urls`-like: the `name=` of `path()`, or `<basename>-<action>` for router routes).
+mentor, other_mentor, admin, **options)`. URL_NAME is the route's name: the `name=` of its
+`path()`, or `<basename>-list`, `-detail` or `-<action url name>` for router routes. A row
+whose statuses are wrong fails with every principal's actual status and body.
 Options: a URL keyword argument names the world object whose pk it takes (`pk="course"`) or
 is a function of the world (`day=lambda w: ...`); `body=` a dict, or a function of the
 world returning one; `query=` a query string (or a function of the world); `headers=` a
