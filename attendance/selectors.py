@@ -88,6 +88,15 @@ def progress_record(progress: VideoProgress, watch: VideoWatch) -> dict[str, Any
     }
 
 
+def progress_video_visible(*, user: User, video_id: int) -> bool:
+    """Whether the user may read their progress on the video: they may watch it (an active
+    enrollment, the instructor, staff), or they recorded progress on it before (a dropped
+    course keeps its history). Anyone else is answered 404, as for an unknown video."""
+    if video_selectors.video_get_visible(user=user, video_id=video_id) is not None:
+        return True
+    return VideoProgress.objects.filter(user_id=user.pk, video_id=video_id).exists()
+
+
 def progress_list_for_video(*, user_id: int, video_id: int) -> QuerySet[VideoProgress]:
     """The user's days on a video, newest first, with the video-wide row joined."""
     return (

@@ -1,4 +1,4 @@
-"""Project-wide middleware: request ids and rate limiting."""
+"""Project-wide middleware: request ids, rate limiting and the body size limit."""
 
 import re
 import uuid
@@ -84,3 +84,27 @@ class RateLimitMiddleware:
         for name, value in decision.headers().items():
             response[name] = value
         return response
+
+
+class BodySizeLimitMiddleware:
+    """Refuses an API request whose declared body is over DATA_UPLOAD_MAX_MEMORY_SIZE with
+    413 in the error body, before any view runs. Django checks the limit only when a body is
+    read, so a view that never reads its body (a DELETE, an action without input) would
+    otherwise accept any size."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and request.path.startswith("/api/"):
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > limit:
+                return JsonResponse(
+                    error_body(413, "payload_too_large", "The request body is too large."),
+                    status=413,
+                )
+        return self.get_response(request)

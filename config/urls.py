@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from config.api.docs import RedocView, SchemaView, SwaggerView
 from config.health import ReadyView, health
 
 api_v1: list[URLPattern | URLResolver] = [
@@ -12,15 +12,15 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("attendance.api.urls")),
     path("", include("jobs.api.urls")),
     path("", include("mentoring.api.urls")),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/", SchemaView.as_view(), name="schema"),
     path(
         "docs/",
-        SpectacularSwaggerView.as_view(url_name="schema"),
+        SwaggerView.as_view(url_name="schema"),
         name="swagger-ui",
     ),
     path(
         "redoc/",
-        SpectacularRedocView.as_view(url_name="schema"),
+        RedocView.as_view(url_name="schema"),
         name="redoc",
     ),
 ]

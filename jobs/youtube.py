@@ -118,7 +118,7 @@ def exchange_code(*, code: str, state: str, code_verifier: str) -> TokenSet:
     """Trade the authorization code for tokens at Google's token endpoint."""
     flow = _flow(state=state, code_verifier=code_verifier)
     try:
-        token = flow.fetch_token(code=code)
+        token = flow.fetch_token(code=code, timeout=HTTP_TIMEOUT)
     except Warning as warning:
         # oauthlib warns (raises) when the user granted fewer scopes than asked; the token
         # is still good for what was granted.
@@ -176,16 +176,12 @@ def refresh(creds: Credentials) -> TokenSet:
 
 
 def revoke(token: str) -> bool:
-    """Withdraw the platform's access at Google; whether Google confirmed it."""
+    """Withdraw the platform's access at Google; whether Google confirmed it. The token
+    goes in the form body, never in the URL, which proxies and error messages repeat."""
     try:
-        response = requests.post(
-            REVOKE_URI,
-            params={"token": token},
-            headers={"content-type": "application/x-www-form-urlencoded"},
-            timeout=HTTP_TIMEOUT,
-        )
+        response = requests.post(REVOKE_URI, data={"token": token}, timeout=HTTP_TIMEOUT)
     except requests.RequestException as exc:
-        logger.warning("could not revoke a YouTube token: %s", exc)
+        logger.warning("could not revoke a YouTube token: %s", type(exc).__name__)
         return False
     return response.status_code == 200
 

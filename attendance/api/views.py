@@ -95,6 +95,8 @@ class ProgressEventView(APIView):
 @extend_schema(
     tags=["attendance"],
     summary="The caller's progress on a video, per day",
+    description="For a video the caller may watch (an active enrollment, the instructor, "
+    "staff) or has progress on from before; any other video is a 404.",
     parameters=[OpenApiParameter("video_id", OpenApiTypes.INT, OpenApiParameter.PATH)],
     responses={200: s.ProgressRecordSerializer(many=True), 404: error_response("No such video.")},
 )
@@ -106,11 +108,10 @@ class VideoProgressListView(generics.ListAPIView):
         if getattr(self, "swagger_fake_view", False):
             return VideoProgress.objects.none()
         video_id = self.kwargs["video_id"]
-        if selectors.video_facts(video_id=video_id) is None:
+        user = request_user(self.request)
+        if not selectors.progress_video_visible(user=user, video_id=video_id):
             raise NotFound("Video not found.")
-        return selectors.progress_list_for_video(
-            user_id=request_user(self.request).pk, video_id=video_id
-        )
+        return selectors.progress_list_for_video(user_id=user.pk, video_id=video_id)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         page = self.paginate_queryset(self.get_queryset())

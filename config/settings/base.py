@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "config.middleware.RateLimitMiddleware",
+    "config.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -208,6 +209,8 @@ MEDIA_ROOT = VAR_DIR / "media"
 # --- Email --------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# Seconds an SMTP connection may block (Django's default is to wait forever).
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Lectern <no-reply@lectern.local>")
 SMTP_CONFIGURED = EMAIL_CONFIG["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
 
@@ -221,7 +224,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.SearchFilter",
+        "config.api.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
     "DEFAULT_THROTTLE_CLASSES": [],
@@ -334,7 +337,15 @@ LOGGING: dict[str, Any] = {
         }
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Clients that log secrets at DEBUG: OAuth token responses and authorization codes
+        # (oauthlib, requests-oauthlib), request URLs carrying the API key (googleapiclient).
+        # Never below WARNING, whatever LOG_LEVEL says.
+        "oauthlib": {"level": "WARNING"},
+        "requests_oauthlib": {"level": "WARNING"},
+        "googleapiclient": {"level": "WARNING"},
+    },
 }
 
 # --- credits ------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.filters import OrderingFilter, SearchFilter
+from rest_framework.filters import OrderingFilter
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,11 +20,12 @@ from rest_framework.views import APIView
 
 from accounts.selectors import request_user
 from config.api.authentication import NoAuthentication
+from config.api.filters import SearchFilter
 from config.api.schema import error_response
 from config.errors import NotFound
 from mentoring import selectors, services
 from mentoring.api import serializers as s
-from mentoring.api.permissions import IsMentor
+from mentoring.api.permissions import IsMentor, IsStudent
 from mentoring.models import (
     AvailabilityWindow,
     BlockedPeriod,
@@ -132,6 +133,7 @@ class MentorMeView(APIView):
     """The caller's mentor profile (mentors only), created on first visit."""
 
     serializer_class = s.MentorSerializer
+    permission_classes = [IsAuthenticated, IsMentor]
 
     def _body(self, request: Request) -> dict[str, Any]:
         profile = selectors.mentor_profile_get(user=request_user(request))
@@ -383,6 +385,11 @@ class SessionViewSet(
     ordering_fields = ["scheduled_at", "created_at"]
     lookup_value_regex = r"\d+"
 
+    def get_permissions(self) -> list[Any]:
+        if self.action == "create":
+            return [IsAuthenticated(), IsStudent()]
+        return [IsAuthenticated()]
+
     @property
     def ordering(self) -> list[str]:
         """Soonest first for `?upcoming=true`, latest first otherwise."""
@@ -398,6 +405,15 @@ class SessionViewSet(
         if self.action == "list":
             return selectors.session_list(user=user)
         return selectors.session_visible_queryset(user=user)
+
+    def _session_for(self, action: str) -> Session:
+        """The session in the URL, if the caller may take `action` on it: 404 when they may
+        not see it, 403 when they are on the wrong side; both before the body is read."""
+        session = self.get_object()
+        services.session_actor_check(
+            session=session, user=request_user(self.request), action=action
+        )
+        return session
 
     def _respond(self, session: Session, status_code: int = status.HTTP_200_OK) -> Response:
         fresh = selectors.session_visible_queryset(user=request_user(self.request)).get(
@@ -420,7 +436,7 @@ class SessionViewSet(
     )
     @action(detail=True, methods=["post"])
     def confirm(self, request: Request, pk: str | None = None) -> Response:
-        session = self.get_object()
+        session = self._session_for("confirm")
         serializer = s.ConfirmSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         session = services.session_confirm(
@@ -434,7 +450,7 @@ class SessionViewSet(
     )
     @action(detail=True, methods=["post"])
     def decline(self, request: Request, pk: str | None = None) -> Response:
-        session = self.get_object()
+        session = self._session_for("decline")
         serializer = s.DeclineSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         session = services.session_decline(
@@ -450,7 +466,7 @@ class SessionViewSet(
     )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
-        session = self.get_object()
+        session = self._session_for("cancel")
         serializer = s.CancelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         session = services.session_cancel(
@@ -467,7 +483,7 @@ class SessionViewSet(
     )
     @action(detail=True, methods=["post"])
     def reschedule(self, request: Request, pk: str | None = None) -> Response:
-        session = self.get_object()
+        session = self._session_for("reschedule")
         serializer = s.RescheduleSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         session = services.session_reschedule(
@@ -481,7 +497,7 @@ class SessionViewSet(
     )
     @action(detail=True, methods=["post"])
     def start(self, request: Request, pk: str | None = None) -> Response:
-        session = self.get_object()
+        session = self._session_for("start")
         session = services.session_start(session_id=session.pk, acting_user=request_user(request))
         return self._respond(session)
 
@@ -491,7 +507,7 @@ class SessionViewSet(
     )
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: str | None = None) -> Response:
-        session = self.get_object()
+        session = self._session_for("complete")
         session = services.session_complete(
             session_id=session.pk, acting_user=request_user(request)
         )
@@ -504,7 +520,7 @@ class SessionViewSet(
     )
     @action(detail=True, methods=["post"], url_path="no-show")
     def no_show(self, request: Request, pk: str | None = None) -> Response:
-        session = self.get_object()
+        session = self._session_for("no_show")
         session = services.session_mark_no_show(
             session_id=session.pk, acting_user=request_user(request)
         )
@@ -524,7 +540,7 @@ class SessionViewSet(
     )
     @action(detail=True, methods=["post"])
     def review(self, request: Request, pk: str | None = None) -> Response:
-        session = self.get_object()
+        session = self._session_for("review")
         serializer = s.ReviewCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         review = services.review_create(

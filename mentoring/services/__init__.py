@@ -17,6 +17,7 @@ from mentoring.services.schedule import beat_schedule_ensure
 from mentoring.services.sessions import (
     TRANSITIONS,
     late_cancel_fee,
+    session_actor_check,
     session_cancel,
     session_complete,
     session_confirm,
@@ -46,6 +47,7 @@ __all__ = [
     "mentor_profile_update",
     "message_send",
     "review_create",
+    "session_actor_check",
     "session_cancel",
     "session_complete",
     "session_confirm",

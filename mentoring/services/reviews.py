@@ -6,9 +6,9 @@ from django.db import transaction
 from django.db.models import Avg, Count
 
 from accounts.models import User
-from config.errors import Conflict, PermissionDenied, ValidationFailed
+from config.errors import Conflict, ValidationFailed
 from mentoring.models import MentorProfile, Review, Session
-from mentoring.services.sessions import session_lock
+from mentoring.services.sessions import session_actor_check, session_lock
 
 REVIEW_COMMENT_MAX_LENGTH = 2000
 
@@ -19,8 +19,7 @@ def review_create(*, session_id: int, acting_user: User, rating: int, comment: s
     their reviews, two decimals) and `review_count` are recomputed in the same transaction,
     under the mentor's lock, so concurrent reviews cannot lose an update."""
     session = session_lock(session_id)
-    if acting_user.pk != session.student_id:
-        raise PermissionDenied("Only the session's student may review it.", code="student_only")
+    session_actor_check(session=session, user=acting_user, action="review")
     if session.status != Session.Status.COMPLETED:
         raise Conflict("Only completed sessions can be reviewed.", code="session_not_completed")
     if Review.objects.filter(session_id=session.pk).exists():

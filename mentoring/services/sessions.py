@@ -166,9 +166,38 @@ def _side(session: Session, user: User) -> str:
     raise NotFound("No such session.", code="session_not_found")
 
 
-def _require_mentor(session: Session, user: User, action: str) -> None:
-    if _side(session, user) != "mentor":
-        raise PermissionDenied(f"Only the mentor may {action} a session.", code="mentor_only")
+# The mentor's actions, with the verb their refusal names.
+MENTOR_ACTIONS = {
+    "confirm": "confirm",
+    "decline": "decline",
+    "start": "start",
+    "complete": "complete",
+    "no_show": "mark",
+}
+
+
+def session_actor_check(*, session: Session, user: User, action: str) -> str:
+    """The side `user` takes `action` on: NotFound for someone who is no side of the session,
+    PermissionDenied for the wrong side (only the mentor confirms, declines, starts,
+    completes and marks a no-show; only the participants reschedule; only the student
+    reviews; either side or staff cancels). A session's sides never change, so views check
+    this before validating the body; the services check it again under the row lock."""
+    side = _side(session, user)
+    if action in MENTOR_ACTIONS:
+        if side != "mentor":
+            verb = MENTOR_ACTIONS[action]
+            raise PermissionDenied(f"Only the mentor may {verb} a session.", code="mentor_only")
+    elif action == "reschedule":
+        if side == "staff":
+            raise PermissionDenied(
+                "Only the participants may move a session.", code="participants_only"
+            )
+    elif action == "review":
+        if side != "student":
+            raise PermissionDenied("Only the session's student may review it.", code="student_only")
+    elif action != "cancel":
+        raise ValueError(f"Unknown session action: {action}")
+    return side
 
 
 def _settle(session: Session, *, to_mentor: int, reason: str) -> None:
@@ -323,7 +352,7 @@ def session_request(
 def session_confirm(*, session_id: int, acting_user: User, meeting_link: str) -> Session:
     """The mentor accepts a requested session and gives the meeting link."""
     session = session_lock(session_id)
-    _require_mentor(session, acting_user, "confirm")
+    session_actor_check(session=session, user=acting_user, action="confirm")
     new_status = _next_status(session, "confirm")
     now = timezone.now()
     if session.scheduled_at <= now:
@@ -345,7 +374,7 @@ def session_confirm(*, session_id: int, acting_user: User, meeting_link: str) ->
 def session_decline(*, session_id: int, acting_user: User, reason: str = "") -> Session:
     """The mentor turns a request down; the hold is released."""
     session = session_lock(session_id)
-    _require_mentor(session, acting_user, "decline")
+    session_actor_check(session=session, user=acting_user, action="decline")
     session.status = _next_status(session, "decline")
     _settle(session, to_mentor=0, reason=f"Session {session.pk} declined")
     session.cancelled_by = acting_user
@@ -374,7 +403,7 @@ def session_cancel(*, session_id: int, acting_user: User, reason: str) -> Sessio
     MENTORING_LATE_CANCEL_WINDOW_HOURS of its start pays the mentor the late-cancel share.
     The other side is told; staff cancellations tell both and are audited."""
     session = session_lock(session_id)
-    side = _side(session, acting_user)
+    side = session_actor_check(session=session, user=acting_user, action="cancel")
     previous_status = session.status
     session.status = _next_status(session, "cancel")
     now = timezone.now()
@@ -421,11 +450,7 @@ def session_reschedule(*, session_id: int, acting_user: User, scheduled_at: date
     rules. Its reminders start over for the new time. Moved by the student, a confirmed
     session waits for the mentor's confirmation again."""
     session = session_lock(session_id)
-    side = _side(session, acting_user)
-    if side == "staff":
-        raise PermissionDenied(
-            "Only the participants may move a session.", code="participants_only"
-        )
+    side = session_actor_check(session=session, user=acting_user, action="reschedule")
     new_status = _next_status(session, "reschedule")
     if side == "student" and new_status == Status.CONFIRMED:
         new_status = Status.REQUESTED
@@ -474,7 +499,7 @@ def session_start(*, session_id: int, acting_user: User) -> Session:
     """The mentor opens a confirmed session, from MENTORING_START_EARLY_MINUTES before its
     time."""
     session = session_lock(session_id)
-    _require_mentor(session, acting_user, "start")
+    session_actor_check(session=session, user=acting_user, action="start")
     new_status = _next_status(session, "start")
     now = timezone.now()
     if now < session.scheduled_at - timedelta(minutes=settings.MENTORING_START_EARLY_MINUTES):
@@ -497,7 +522,7 @@ def session_complete(*, session_id: int, acting_user: User) -> Session:
     mentor (`payment_received`), the student is asked for a review (`session_completed`),
     and the mentor's completed-session count goes up."""
     session = session_lock(session_id)
-    _require_mentor(session, acting_user, "complete")
+    session_actor_check(session=session, user=acting_user, action="complete")
     new_status = _next_status(session, "complete")
     now = timezone.now()
     _require_started(session, now)
@@ -526,7 +551,7 @@ def session_mark_no_show(*, session_id: int, acting_user: User) -> Session:
     """The mentor reports that the student did not come. MENTORING_NO_SHOW_POLICY decides
     the money: "capture" pays the mentor the price, "release" gives it back."""
     session = session_lock(session_id)
-    _require_mentor(session, acting_user, "mark")
+    session_actor_check(session=session, user=acting_user, action="no_show")
     new_status = _next_status(session, "no_show")
     _require_started(session, timezone.now())
     policy = settings.MENTORING_NO_SHOW_POLICY

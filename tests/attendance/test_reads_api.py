@@ -8,6 +8,7 @@ import pytest
 from freezegun import freeze_time
 
 from attendance.models import DailyAttendance
+from courses.services import enrollment_drop
 from tests.accounts.factories import AdminFactory, MentorFactory, StudentFactory
 from tests.attendance.conftest import at, send
 from tests.attendance.factories import DailyAttendanceFactory
@@ -77,10 +78,34 @@ def test_video_progress_lists_the_callers_days_newest_first(enrolled, video):
     )
 
 
-def test_video_progress_of_someone_else_is_not_shown(enrolled, video, other_student):
+def test_video_progress_of_someone_else_is_not_shown(enrolled, video, course):
+    classmate = EnrollmentFactory(course=course).user
     watch(enrolled, video, 0, 60)
     with freeze_time(at(100)):
-        response = client_for(other_student).get(f"/api/v1/progress/video/{video.pk}")
+        response = client_for(classmate).get(f"/api/v1/progress/video/{video.pk}")
+    assert (response.status_code, response.json()["count"]) == (200, 0)
+
+
+@pytest.mark.parametrize("outsider", [StudentFactory, MentorFactory])
+def test_video_progress_of_a_video_the_caller_cannot_watch_is_404(enrolled, video, outsider):
+    watch(enrolled, video, 0, 60)
+    with freeze_time(at(100)):
+        response = client_for(outsider()).get(f"/api/v1/progress/video/{video.pk}")
+    assert (response.status_code, response.json()["code"]) == (404, "not_found")
+
+
+def test_video_progress_stays_readable_after_dropping_the_course(enrolled, video, course):
+    watch(enrolled, video, 0, 60)
+    enrollment_drop(user=enrolled, course_id=course.pk)
+    with freeze_time(at(100)):
+        response = client_for(enrolled).get(f"/api/v1/progress/video/{video.pk}")
+    assert (response.status_code, response.json()["count"]) == (200, 1)
+
+
+@pytest.mark.parametrize("viewer", ["instructor", "staff"])
+def test_video_progress_answers_the_instructor_and_staff_with_their_own_days(video, viewer):
+    user = video.course.instructor if viewer == "instructor" else AdminFactory()
+    response = client_for(user).get(f"/api/v1/progress/video/{video.pk}")
     assert (response.status_code, response.json()["count"]) == (200, 0)
 
 

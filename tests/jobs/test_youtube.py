@@ -4,10 +4,12 @@
 import base64
 import hashlib
 import json
+import logging
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 import responses
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -265,7 +267,8 @@ def test_disconnect_revokes_at_google_and_forgets_the_tokens(student_client, stu
         revoke = google.add(responses.POST, REVOKE_URI, status=200)
         response = student_client.delete("/api/v1/youtube/connection")
     assert response.status_code == 204
-    assert parse_qs(urlsplit(revoke.calls[0].request.url).query) == {"token": [REFRESH]}
+    assert revoke.calls[0].request.url == REVOKE_URI
+    assert form(revoke.calls[0].request) == {"token": [REFRESH]}
     assert credential_get(user=student, provider="youtube") is None
 
 
@@ -275,6 +278,37 @@ def test_disconnect_forgets_the_tokens_even_if_google_refuses_to_revoke(student_
         google.add(responses.POST, REVOKE_URI, status=400, json={"error": "invalid_token"})
         assert student_client.delete("/api/v1/youtube/connection").status_code == 204
     assert credential_get(user=student, provider="youtube") is None
+
+
+def test_a_revocation_that_cannot_reach_google_logs_no_token(student_client, student, caplog):
+    connect(student)
+
+    def unreachable(request):
+        raise requests.ConnectionError(f"Max retries exceeded with url: {request.url}")
+
+    with responses.RequestsMock() as google, caplog.at_level(logging.DEBUG):
+        google.add_callback(responses.POST, REVOKE_URI, callback=unreachable)
+        assert student_client.delete("/api/v1/youtube/connection").status_code == 204
+
+    assert "could not revoke a YouTube token: ConnectionError" in caplog.text
+    assert REFRESH not in caplog.text
+    assert ACCESS not in caplog.text
+    assert credential_get(user=student, provider="youtube") is None
+
+
+def test_connecting_logs_no_token(student_client, api_client, youtube_responses, caplog):
+    state = start_connection(student_client)["state"][0]
+    youtube_responses(ok(CHANNELS))
+    with responses.RequestsMock() as google, caplog.at_level(logging.DEBUG):
+        google.add(responses.POST, TOKEN_URI, json=TOKEN_ANSWER)
+        response = api_client.get("/api/v1/youtube/callback", {"state": state, "code": "4/code"})
+
+    assert response.status_code == 200
+    application_logs = "\n".join(
+        record.getMessage() for record in caplog.records if not record.name.startswith("factory")
+    )
+    for secret in (TOKEN_ANSWER["access_token"], TOKEN_ANSWER["refresh_token"], "4/code"):
+        assert secret not in application_logs
 
 
 def test_disconnect_when_not_connected_is_404(student_client):

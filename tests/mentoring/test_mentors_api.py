@@ -137,6 +137,23 @@ def test_only_mentors_have_a_profile(student_client, staff_client):
     assert not MentorProfile.objects.exists()
 
 
+@pytest.mark.parametrize("method", ["put", "patch"])
+@pytest.mark.parametrize("body", [{}, {"hourly_rate_credits": "lots", "time_zone": "Mars/Base"}])
+def test_non_mentors_are_refused_before_their_body_is_validated(
+    student_client, staff_client, method, body
+):
+    for client in (student_client, staff_client):
+        response = getattr(client, method)("/api/v1/mentors/me", body)
+
+        assert response.status_code == 403
+        assert response.json() == {
+            "status_code": 403,
+            "code": "not_a_mentor",
+            "message": "Only mentors have a mentor profile.",
+        }
+    assert not MentorProfile.objects.exists()
+
+
 # --- weekly availability ----------------------------------------------------------------------
 
 

@@ -4,6 +4,8 @@ import pytest
 from django.db import DataError
 from rest_framework.test import APIClient
 
+from accounts.models import Notification
+
 pytestmark = pytest.mark.django_db
 
 ERROR_KEYS = {"status_code", "code", "message"}
@@ -121,6 +123,26 @@ def test_oversized_body_is_413_and_changes_nothing(api_client, settings):
     assert not User.objects.filter(username="big").exists()
 
 
+def test_an_oversized_body_is_413_even_where_the_view_reads_no_body(student_client, settings):
+    notification = Notification.objects.create(
+        user=student_client.user, type=Notification.Type.WELCOME, title="Welcome"
+    )
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    response = student_client.post(
+        "/api/v1/notifications/read-all", {"padding": "x" * 2000}, format="json"
+    )
+
+    assert response.status_code == 413
+    assert response.json() == {
+        "status_code": 413,
+        "code": "payload_too_large",
+        "message": "The request body is too large.",
+    }
+    assert "X-RateLimit-Limit" in response
+    notification.refresh_from_db()
+    assert notification.read_at is None
+
+
 def test_database_outage_is_json_503(student_client, monkeypatch):
     from django.db import OperationalError
 
@@ -164,3 +186,40 @@ def test_values_the_database_cannot_hold_are_400_not_500(error):
         "code": "invalid",
         "message": "A value in the request is out of range.",
     }
+
+
+@pytest.mark.parametrize("url", ["/api/v1/schema/", "/api/v1/docs/", "/api/v1/redoc/"])
+def test_the_documentation_pages_answer_errors_in_the_json_error_body(api_client, url):
+    response = api_client.post(url, {})
+
+    assert response.status_code == 405
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {
+        "status_code": 405,
+        "code": "method_not_allowed",
+        "message": 'Method "POST" not allowed.',
+    }
+
+
+@pytest.mark.parametrize(
+    ("search", "message"),
+    [("x" * 201, "At most 200 characters."), (" ".join(["word"] * 11), "At most 10 words.")],
+)
+def test_an_unbounded_search_is_400(staff_client, search, message):
+    response = staff_client.get("/api/v1/users", {"search": search})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "status_code": 400,
+        "code": "invalid",
+        "message": "Invalid input: search.",
+        "errors": {"search": [message]},
+    }
+
+
+def test_a_search_within_bounds_is_answered(staff_client, student):
+    longest = staff_client.get("/api/v1/users", {"search": "x" * 200})
+    most_words = staff_client.get("/api/v1/users", {"search": " ".join([student.username] * 10)})
+
+    assert (longest.status_code, longest.json()["count"]) == (200, 0)
+    assert (most_words.status_code, most_words.json()["count"]) == (200, 1)

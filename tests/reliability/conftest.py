@@ -1,4 +1,5 @@
-"""Fixtures of the fault tests. Every process and server a test starts is stopped when the
+"""Fixtures of the reliability tests: the permission matrix's world, and for the fault tests
+the servers and workers they start. Every process and server a test starts is stopped when the
 test ends, whatever happened; `manage.py check_ledger` must pass after every test here that
 committed data."""
 
@@ -8,6 +9,7 @@ import pytest
 from django.core.management import call_command
 
 from tests.reliability.faults import REDIS_SERVER, Workers, start_redis_server
+from tests.reliability.world import PRINCIPALS, WEBHOOK_SECRET, World, build_world
 
 
 @pytest.hookimpl(wrapper=True)
@@ -46,3 +48,18 @@ def workers(transactional_db, redis_server, tmp_path):
         yield pool
     finally:
         pool.stop_all()
+
+
+@pytest.fixture
+def world(db, settings) -> World:
+    """The world of `world.py`, with the integrations configured (so their endpoints answer
+    rather than a 503) and every principal's client made."""
+    settings.PAYMENT_WEBHOOK_SECRET = WEBHOOK_SECRET
+    settings.YOUTUBE_API_KEY = "world-key"
+    settings.GOOGLE_OAUTH_CLIENT_ID = "world-client"
+    settings.GOOGLE_OAUTH_CLIENT_SECRET = "world-secret"
+    settings.GOOGLE_OAUTH_REDIRECT_URI = "https://app.example.com/youtube/callback"
+    world = build_world()
+    for principal in PRINCIPALS:
+        world.client(principal)
+    return world

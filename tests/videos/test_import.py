@@ -1,3 +1,4 @@
+import logging
 import threading
 from datetime import timedelta
 from io import StringIO
@@ -75,6 +76,17 @@ def test_import_creates_a_draft_course_with_the_videos_in_playlist_order(youtube
     assert course.description == "Build and test a Django web application from scratch."
     assert videos_of(course) == SMALL_AFTER_IMPORT
     assert len(http.request_sequence) == 4  # playlists, 2 pages of items, 1 videos.list
+
+
+def test_an_import_logs_no_api_key(youtube_responses, settings, caplog):
+    settings.YOUTUBE_API_KEY = "AIza-import-secret-key-42"
+    http = youtube_responses(*SMALL_IMPORT)
+
+    with caplog.at_level(logging.DEBUG):
+        services.playlist_import_run(import_id=new_import(MentorFactory()).pk)
+
+    assert "key=AIza-import-secret-key-42" in http.request_sequence[0][0]
+    assert "AIza-import-secret-key-42" not in caplog.text
 
 
 def test_reimport_is_idempotent_and_follows_the_playlist(youtube_responses, mentor):
