@@ -6,11 +6,13 @@ from rest_framework_simplejwt.settings import api_settings
 
 from accounts.models import User
 from accounts.tokens import TOKEN_VERSION_CLAIM
+from accounts.user_cache import user_for_authentication
 
 
 class JWTAuthentication(authentication.JWTAuthentication):
     """simplejwt's bearer authentication, plus: a suspended user is told so (403) on every
-    request, and a token older than the user's `token_version` is revoked (401)."""
+    request, and a token older than the user's `token_version` is revoked (401). The user
+    comes from `accounts.user_cache` (a cache read, not a query, while the row is current)."""
 
     def get_user(self, validated_token: Any) -> User:  # type: ignore[override]
         try:
@@ -19,7 +21,7 @@ class JWTAuthentication(authentication.JWTAuthentication):
             raise exceptions.AuthenticationFailed(
                 "Token contained no recognizable user identification", code="token_not_valid"
             ) from None
-        user = User.objects.filter(pk=user_id).first()
+        user = user_for_authentication(user_id=user_id)
         if user is None or user.deleted_at is not None:
             raise exceptions.AuthenticationFailed("User not found", code="user_not_found")
         if not user.is_active:
