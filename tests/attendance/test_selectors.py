@@ -3,7 +3,6 @@
 from datetime import date
 
 import pytest
-from django.core.cache import cache
 
 from attendance import selectors, services
 from courses import services as course_services
