@@ -56,10 +56,12 @@ def main() -> None:
         send(index)
     position = arguments.warmup
     started = time.perf_counter()
+    cpu_started = time.process_time()
     for index in range(position, position + arguments.requests):
         status = send(index).status_code
         statuses[status] = statuses.get(status, 0) + 1
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     position += arguments.requests
     queries: list[str] = []
 
@@ -82,6 +84,7 @@ def main() -> None:
                 "scenario": scenario.name,
                 "requests": arguments.requests,
                 "ms_per_request": round(1000 * elapsed / arguments.requests, 3),
+                "cpu_ms_per_request": round(1000 * cpu / arguments.requests, 3),
                 "queries_per_request": round(len(queries) / 100, 2),
                 "statuses": statuses,
             }
