@@ -204,7 +204,11 @@ def _lock_watch(
     A row this call inserted has no days, and no stored answer for the event id on this
     video: then neither is read (an event id the user sent for another video makes the
     final WatchEvent insert fail, and the caller answers the stored answer)."""
-    query = VideoWatch.objects.select_for_update().filter(user_id=user_id, video_id=video.id)
+    query = (
+        VideoWatch.objects.select_for_update()
+        .filter(user_id=user_id, video_id=video.id)
+        .order_by()  # one row at most (unique): no ORDER BY to build or run
+    )
     if event_id is not None:
         query = query.annotate(
             replayed=Subquery(
@@ -213,7 +217,7 @@ def _lock_watch(
                 .values("response")[:1]
             )
         )
-    watch = query.first()
+    watch = next(iter(query), None)
     if watch is None:
         inserted = _watch_insert(user_id=user_id, video=video, now=now)
         if inserted is not None:
@@ -223,8 +227,10 @@ def _lock_watch(
     if replayed is not None:
         raise _Replay(replayed)
     today_row = open_row = None
-    days = VideoProgress.objects.filter(watch=watch).filter(
-        Q(date=today) | Q(open_started_at__isnull=False)
+    days = (
+        VideoProgress.objects.filter(watch=watch)
+        .filter(Q(date=today) | Q(open_started_at__isnull=False))
+        .order_by()
     )
     for day in days:
         if day.date == today:

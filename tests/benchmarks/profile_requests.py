@@ -8,8 +8,10 @@ test client (no HTTP server, one thread) against the run database left by the la
 Rate limiting is off as in the bench; everything else is the production settings."""
 
 import argparse
+import cProfile
 import json
 import os
+import pstats
 import time
 from typing import Any
 
@@ -23,6 +25,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--show-sql", type=int, default=0, help="Print this many statements.")
+    parser.add_argument(
+        "--cpu", type=int, default=0, help="cProfile on CPU time instead; print this many rows."
+    )
     parser.add_argument("--html", help="Also write pyinstrument's HTML report here.")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
@@ -73,11 +78,6 @@ def main() -> None:
         for index in range(position, position + 100):
             send(index)
     position += 100
-    profiler = Profiler(interval=0.0005)
-    profiler.start()
-    for index in range(position, position + arguments.requests):
-        send(index)
-    profiler.stop()
     print(
         json.dumps(
             {
@@ -92,6 +92,19 @@ def main() -> None:
     )
     if arguments.show_sql:
         print("\n".join(sql[:400] for sql in queries[: arguments.show_sql]))
+    if arguments.cpu:
+        cpu_profiler = cProfile.Profile(timer=time.process_time)
+        cpu_profiler.enable()
+        for index in range(position, position + arguments.requests):
+            send(index)
+        cpu_profiler.disable()
+        pstats.Stats(cpu_profiler).sort_stats("cumulative").print_stats(arguments.cpu)
+        return
+    profiler = Profiler(interval=0.0005)
+    profiler.start()
+    for index in range(position, position + arguments.requests):
+        send(index)
+    profiler.stop()
     print(profiler.output_text(unicode=False, color=False, show_all=False))
     if arguments.html:
         with open(arguments.html, "w") as handle:

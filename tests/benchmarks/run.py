@@ -168,7 +168,20 @@ def _login_rows(context: Context) -> list[list[str]]:
     ]
 
 
+def _health_rows(context: Context) -> list[list[str]]:
+    return [["-", "GET", "/health", ""]]
+
+
+def _me_rows(context: Context) -> list[list[str]]:
+    return [
+        [context.student_tokens[user_id], "GET", "/api/v1/auth/me", ""]
+        for user_id in _students(context)
+    ]
+
+
 SCENARIOS = [
+    Scenario("health", 0, "GET /health (floor: Django alone)", "requests.lua", _health_rows),
+    Scenario("me", 0, "GET /api/v1/auth/me (floor: DRF and token auth)", "requests.lua", _me_rows),
     Scenario(
         "progress",
         1,
@@ -559,7 +572,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--scenarios",
         default="all",
-        help=f"Comma-separated names or groups 1-5, or none (names: {', '.join(ALL_NAMES)}).",
+        help="Comma-separated names or groups 0-5 (0: the floors), or none "
+        f"(names: {', '.join(ALL_NAMES)}).",
     )
     parser.add_argument(
         "--jobs", default="all", help=f"Bulk jobs to time, or none ({', '.join(JOBS)})."
@@ -597,6 +611,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     arguments = parse_arguments(argv)
     groups = {
+        "0": ["health", "me"],
         "1": ["progress"],
         "2": ["courses", "course_videos"],
         "3": ["dashboard", "assessment_videos"],

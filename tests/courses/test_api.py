@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import AuditLog
@@ -134,6 +135,21 @@ def test_list_query_count_does_not_grow_with_page_size(
         assert response.status_code == 200
         assert len(response.json()["results"]) == page_size
         assert response.json()["count"] == 25
+
+
+def test_list_counts_courses_without_reading_their_videos(student_client):
+    """The video totals are per-row subqueries, so the page's COUNT does not join the
+    videos of every visible course."""
+    for course in CourseFactory.create_batch(3):
+        VideoFactory.create_batch(2, course=course)
+    with CaptureQueriesContext(connection) as queries:
+        response = student_client.get("/api/v1/courses?page_size=2")
+    assert response.status_code == 200
+    count, page = (query["sql"] for query in queries.captured_queries[-2:])
+    assert count.startswith("SELECT COUNT(*)")
+    assert "videos_video" not in count
+    assert "videos_video" in page
+    assert [item["video_count"] for item in response.json()["results"]] == [2, 2]
 
 
 # --- create -------------------------------------------------------------------------------
