@@ -1,10 +1,9 @@
-from datetime import datetime
 from typing import Any
 
-from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.models import User
+from config.api.formats import api_date, api_datetime
 from courses.lms.grading import strip_html
 from courses.models import Course, CourseInvitation, Enrollment, LMSSync, Question
 
@@ -56,14 +55,6 @@ class CourseSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def _datetime(value: datetime | None) -> str | None:
-    """A datetime as DRF's DateTimeField writes it: current time zone, ISO 8601, UTC as Z."""
-    if value is None:
-        return None
-    text = timezone.localtime(value).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
 def course_data(course: Course) -> dict[str, Any]:
     """`CourseSerializer(course).data` without DRF's per-field machinery, for the course
     list (a page of up to 100 courses on every catalogue view). It must stay equal to the
@@ -75,7 +66,7 @@ def course_data(course: Course) -> dict[str, Any]:
         "title": course.title,
         "description": course.description,
         "context": course.context,
-        "context_updated_at": _datetime(course.context_updated_at),
+        "context_updated_at": api_datetime(course.context_updated_at),
         "instructor": {
             "id": instructor.pk,
             "username": instructor.username,
@@ -85,17 +76,17 @@ def course_data(course: Course) -> dict[str, Any]:
         "status": course.status,
         "enrollment_type": course.enrollment_type,
         "max_students": course.max_students,
-        "start_date": course.start_date.isoformat() if course.start_date else None,
-        "end_date": course.end_date.isoformat() if course.end_date else None,
+        "start_date": api_date(course.start_date),
+        "end_date": api_date(course.end_date),
         "source": course.source,
         "playlist_id": course.playlist_id,
         "lms_course_id": course.lms_course_id,
-        "lms_synced_at": _datetime(course.lms_synced_at),
+        "lms_synced_at": api_datetime(course.lms_synced_at),
         "video_count": int(course.video_count),  # type: ignore[attr-defined]
         "total_duration_seconds": int(course.total_duration_seconds),  # type: ignore[attr-defined]
         "enrolled": bool(course.enrolled),  # type: ignore[attr-defined]
-        "created_at": _datetime(course.created_at),
-        "updated_at": _datetime(course.updated_at),
+        "created_at": api_datetime(course.created_at),
+        "updated_at": api_datetime(course.updated_at),
     }
 
 
