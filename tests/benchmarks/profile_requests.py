@@ -28,6 +28,7 @@ def main() -> None:
     parser.add_argument(
         "--cpu", type=int, default=0, help="cProfile on CPU time instead; print this many rows."
     )
+    parser.add_argument("--sort", default="cumulative", help="cProfile order (tottime, ...).")
     parser.add_argument("--html", help="Also write pyinstrument's HTML report here.")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
@@ -98,7 +99,7 @@ def main() -> None:
         for index in range(position, position + arguments.requests):
             send(index)
         cpu_profiler.disable()
-        pstats.Stats(cpu_profiler).sort_stats("cumulative").print_stats(arguments.cpu)
+        pstats.Stats(cpu_profiler).sort_stats(arguments.sort).print_stats(arguments.cpu)
         return
     profiler = Profiler(interval=0.0005)
     profiler.start()
