@@ -6,7 +6,7 @@ and Redis, the pgbench reference, timed bulk jobs and a query-count table.
 Steps: make sure PostgreSQL, Redis, wrk and pgbench are there (starting or installing them
 like .ci/run); build the data set once into a seed database (kept while its fingerprint
 matches) and clone it into the run database; start gunicorn (production settings,
-WEB_CONCURRENCY workers, default one per core); run each scenario with wrk for a warm-up and
+WEB_CONCURRENCY sync workers, default 2 x cores + 1); run each scenario with wrk for a warm-up and
 then `--duration` seconds; run pgbench with the progress event's upsert over the same number
 of connections; count queries in-process; time the bulk jobs in a scratch database; write
 var/bench/results.json and results.md (and, with --update-docs, the results section of
@@ -249,7 +249,9 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict, *, workers: int, threads: int, log_path: Path) -> Iterator[Any]:
+def gunicorn(
+    env: dict, *, workers: int, threads: int, worker_class: str, log_path: Path
+) -> Iterator[Any]:
     port = _free_port()
     command = [
         PYTHON,
@@ -261,7 +263,7 @@ def gunicorn(env: dict, *, workers: int, threads: int, log_path: Path) -> Iterat
         "--workers",
         str(workers),
         "--worker-class",
-        "gthread",
+        worker_class,
         "--threads",
         str(threads),
         "--backlog",
@@ -271,7 +273,7 @@ def gunicorn(env: dict, *, workers: int, threads: int, log_path: Path) -> Iterat
         "--log-level",
         "warning",
     ]
-    log(f"starting gunicorn: {workers} workers x {threads} threads on port {port}")
+    log(f"starting gunicorn: {workers} {worker_class} workers x {threads} threads, port {port}")
     with open(log_path, "w") as log_file:
         process = subprocess.Popen(
             command, env=env, cwd=ROOT, stdout=log_file, stderr=subprocess.STDOUT
@@ -588,10 +590,15 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--workers",
         type=int,
-        default=int(os.environ.get("WEB_CONCURRENCY") or os.cpu_count() or 1),
-        help="gunicorn workers (default: WEB_CONCURRENCY, else one per core).",
+        default=int(os.environ.get("WEB_CONCURRENCY") or 2 * (os.cpu_count() or 1) + 1),
+        help="gunicorn workers (default: WEB_CONCURRENCY, else gunicorn's 2 x cores + 1).",
     )
-    parser.add_argument("--threads", type=int, default=4, help="Threads per gunicorn worker.")
+    parser.add_argument(
+        "--worker-class",
+        default="sync",
+        help="gunicorn worker class (default sync, gunicorn's own and the one README deploys).",
+    )
+    parser.add_argument("--threads", type=int, default=1, help="Threads per gthread worker.")
     parser.add_argument("--wrk-threads", type=int, default=1)
     parser.add_argument(
         "--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
@@ -663,7 +670,11 @@ def main(argv: list[str] | None = None) -> None:
     web_scenarios = [scenario for scenario in SCENARIOS if scenario.name in chosen]
     if web_scenarios:
         with gunicorn(
-            env, workers=arguments.workers, threads=arguments.threads, log_path=OUT / "gunicorn.log"
+            env,
+            workers=arguments.workers,
+            threads=arguments.threads,
+            worker_class=arguments.worker_class,
+            log_path=OUT / "gunicorn.log",
         ) as web:
             results["server_command"] = " ".join(web.command[1:])
             cpu_groups = {
