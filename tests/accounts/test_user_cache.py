@@ -225,3 +225,49 @@ def test_a_broken_cache_falls_back_to_the_database(cache_on, monkeypatch):
     monkeypatch.setattr(user_cache, "cache", Broken())
     student = StudentFactory()
     assert user_cache.user_for_authentication(user_id=student.pk) == student
+
+
+# --- the token is verified once per request ---------------------------------------------------
+
+
+@pytest.fixture
+def decodes(monkeypatch):
+    """Counts JWT signature checks."""
+    from rest_framework_simplejwt.state import token_backend as backend
+
+    calls: list[str] = []
+    real = backend.decode
+
+    def counting(token, verify=True):
+        calls.append(token)
+        return real(token, verify=verify)
+
+    monkeypatch.setattr(backend, "decode", counting)
+    return calls
+
+
+def test_the_rate_limiter_and_authentication_verify_the_token_once(settings, decodes):
+    settings.RATE_LIMIT_ENABLED = True
+    student = StudentFactory()
+    response = bearer(token_pair_for(student)["access"]).get("/api/v1/auth/me")
+    assert (response.status_code, response.json()["id"]) == (200, student.pk)
+    assert len(decodes) == 1
+
+
+def test_without_the_rate_limiter_authentication_verifies_the_token(settings, decodes):
+    settings.RATE_LIMIT_ENABLED = False
+    student = StudentFactory()
+    response = bearer(token_pair_for(student)["access"]).get("/api/v1/auth/me")
+    assert (response.status_code, response.json()["id"]) == (200, student.pk)
+    assert len(decodes) == 1
+
+
+def test_a_revoked_token_verified_by_the_rate_limiter_is_still_refused(settings):
+    from accounts import services
+
+    settings.RATE_LIMIT_ENABLED = True
+    student = StudentFactory()
+    access = token_pair_for(student)["access"]
+    services.tokens_revoke_all(user=student)
+    refused = bearer(access).get("/api/v1/auth/me")
+    assert (refused.status_code, refused.json()["code"]) == (401, "token_revoked")

@@ -215,10 +215,11 @@ class Server:
 # --- the environment of the processes the bench starts -------------------------------------
 
 
-def bench_settings(*, database_url: str, redis_url: str) -> dict[str, str]:
-    """Production settings with the bench's database, Redis and keys. Rate limiting is off
-    (every request would otherwise come from one IP and a few users); access tokens live
-    long enough to outlast a run."""
+def bench_settings(*, database_url: str, redis_url: str, rate_limit: bool = True) -> dict[str, str]:
+    """Production settings with the bench's database, Redis and keys. Rate limiting stays on,
+    as deployed (a Redis script per request), with limits no run can reach: every request
+    comes from one IP and a few thousand users. `rate_limit=False` turns it off. Access tokens
+    live long enough to outlast a run."""
     return {
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": BENCH_SECRET_KEY,
@@ -227,7 +228,9 @@ def bench_settings(*, database_url: str, redis_url: str) -> dict[str, str]:
         "REDIS_URL": redis_url,
         "CELERY_BROKER_URL": redis_url,
         "CACHE_KEY_PREFIX": "lectern-bench",
-        "RATE_LIMIT_ENABLED": "false",
+        "RATE_LIMIT_ENABLED": "true" if rate_limit else "false",
+        "RATE_LIMIT_REQUESTS": "1000000000",
+        "RATE_LIMIT_AUTH_REQUESTS": "1000000000",
         "JWT_ACCESS_MINUTES": "720",
         "LOG_LEVEL": "WARNING",
         "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
@@ -238,9 +241,12 @@ def bench_settings(*, database_url: str, redis_url: str) -> dict[str, str]:
     }
 
 
-def bench_environment(*, database_url: str, redis_url: str) -> dict[str, str]:
+def bench_environment(
+    *, database_url: str, redis_url: str, rate_limit: bool = True
+) -> dict[str, str]:
     """The environment of a process the bench starts: this one's, plus `bench_settings`."""
-    return {**os.environ, **bench_settings(database_url=database_url, redis_url=redis_url)}
+    settings = bench_settings(database_url=database_url, redis_url=redis_url, rate_limit=rate_limit)
+    return {**os.environ, **settings}
 
 
 def manage(env: dict, *arguments: str) -> None:

@@ -585,6 +585,11 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--no-query-counts", action="store_true")
     parser.add_argument(
+        "--no-rate-limit",
+        action="store_true",
+        help="Turn the rate limiter off (by default it runs, with limits no run reaches).",
+    )
+    parser.add_argument(
         "--connections", type=int, default=32, help="Concurrent connections (wrk and pgbench)."
     )
     parser.add_argument(
@@ -650,13 +655,18 @@ def main(argv: list[str] | None = None) -> None:
             "workers": arguments.workers,
             "threads": arguments.threads,
             "wrk_threads": arguments.wrk_threads,
+            "rate_limit": not arguments.no_rate_limit,
         },
     }
     results["dataset"] = prepare_databases(
         server=server, database=database, redis_url=arguments.redis_url, rebuild=arguments.rebuild
     )
     flush_redis(arguments.redis_url)
-    env = bench_environment(database_url=database.url, redis_url=arguments.redis_url)
+    env = bench_environment(
+        database_url=database.url,
+        redis_url=arguments.redis_url,
+        rate_limit=not arguments.no_rate_limit,
+    )
     os.environ.update(bench_settings(database_url=database.url, redis_url=arguments.redis_url))
     import django
 
