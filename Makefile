@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat requirements/base.txt requirements/dev.t
 ML_STAMP := $(VENV)/.installed-ml-$(shell cat requirements/*.txt | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: setup setup-ml run test lint typecheck pytest migrate clean
+.PHONY: setup setup-ml setup-bench run test lint typecheck pytest migrate bench clean
 
 $(STAMP):
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,21 @@ pytest: setup setup-ml
 	$(BIN)/pytest -n 2 $(PYTEST_ARGS)
 
 test: lint typecheck pytest
+
+# Load benchmarks on PostgreSQL and Redis under gunicorn (not part of `make test`); see
+# docs/benchmarks.md. BENCH_ARGS, e.g. BENCH_ARGS="--duration 5 --scenarios 1,5".
+BENCH_STAMP := $(VENV)/.bench-installed-$(shell cat requirements/bench.txt | sha1sum | cut -c1-12)
+BENCH_ARGS ?=
+
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -r requirements/bench.txt
+	@rm -f $(VENV)/.bench-installed-*
+	@touch $(BENCH_STAMP)
+
+setup-bench: $(BENCH_STAMP)
+
+bench: setup setup-bench
+	$(PY) -m tests.benchmarks.run --update-docs $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

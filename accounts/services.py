@@ -36,6 +36,7 @@ from accounts.notifications import (
     notify,
 )
 from accounts.tokens import AUTH_TIME_CLAIM, TOKEN_VERSION_CLAIM, TokenPair, token_pair_for
+from accounts.user_cache import user_cache_forget
 from config.celery import send_after_commit
 from config.errors import Conflict, NotAuthenticated, PermissionDenied, ValidationFailed
 
@@ -224,6 +225,7 @@ def tokens_revoke_all(*, user: User) -> None:
     """Every token issued so far stops working: access tokens through `token_version`,
     refresh tokens through the blacklist."""
     User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+    user_cache_forget(user_id=user.pk)
     user.refresh_from_db(fields=["token_version"])
     outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
     BlacklistedToken.objects.bulk_create(
@@ -398,6 +400,7 @@ def login(*, identifier: str, password: str, ip: str = "") -> TokenPair:
     if not user.is_active:
         raise PermissionDenied("This account is suspended.", code="account_suspended")
     User.objects.filter(pk=user.pk).update(last_login=timezone.now())
+    user_cache_forget(user_id=user.pk)
     return token_pair_for(user)
 
 

@@ -4,7 +4,8 @@ Recording an event is the platform's hottest write path. It costs a fixed handfu
 queries: the video and the enrollment come from the cache; one SELECT ... FOR UPDATE locks
 the user's VideoWatch row (and finds a stored answer to replay, with an event id), one
 SELECT reads the day's VideoProgress row and the open play, then at most one write per
-row touched. The lock order is the one stated in `attendance.models`."""
+row touched. The first event on a video inserts the VideoWatch row instead (and reads no
+days: there are none). The lock order is the one stated in `attendance.models`."""
 
 import math
 from dataclasses import asdict, dataclass
@@ -151,8 +152,45 @@ def _close_span(
     return _Span(credited=credited, interval=interval, stop=stop)
 
 
+def _watch_insert(*, user_id: int, video: selectors.VideoFacts, now: datetime) -> VideoWatch | None:
+    """Insert the user's VideoWatch row for the video, unless another transaction already
+    did, in one statement (INSERT ... ON CONFLICT DO NOTHING RETURNING, on PostgreSQL and
+    SQLite alike). The new row is this transaction's and locked until it ends; None when the
+    row existed (then lock it with SELECT ... FOR UPDATE)."""
+    meta = VideoWatch._meta
+    table = connection.ops.quote_name(meta.db_table)
+    intervals = meta.get_field("intervals").get_db_prep_save([], connection)
+    sql = f"""
+        INSERT INTO {table}
+            ("user_id", "video_id", "course_id", "intervals", "watched_seconds",
+             "percent_watched", "completed", "total_watch_seconds", "last_position",
+             "created_at", "updated_at")
+        VALUES (%s, %s, %s, %s, 0, 0, %s, 0, 0, %s, %s)
+        ON CONFLICT ("user_id", "video_id") DO NOTHING
+        RETURNING "id"
+    """  # noqa: S608  (identifiers are the model's own; every value is a parameter)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id, video.id, video.course_id, intervals, False, now, now])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return VideoWatch(
+        id=row[0],
+        user_id=user_id,
+        video_id=video.id,
+        course_id=video.course_id,
+        created_at=now,
+        updated_at=now,
+    )
+
+
 def _lock_watch(
-    *, user_id: int, video: selectors.VideoFacts, today: date, event_id: str | None
+    *,
+    user_id: int,
+    video: selectors.VideoFacts,
+    today: date,
+    event_id: str | None,
+    now: datetime,
 ) -> tuple[VideoWatch, VideoProgress | None, VideoProgress | None]:
     """Lock the user's VideoWatch row for the video (creating it the first time), then read
     the day's VideoProgress row and the row holding the open play (the same row, another
@@ -161,8 +199,16 @@ def _lock_watch(
     The days are read by a second statement on purpose: on PostgreSQL a SELECT ... FOR
     UPDATE that waited for the lock returns the locked row as committed meanwhile, but the
     rows of any other table as they were before it waited. The replay check may be that
-    stale; the caller looks again when the attempt fails."""
-    query = VideoWatch.objects.select_for_update().filter(user_id=user_id, video_id=video.id)
+    stale; the caller looks again when the attempt fails.
+
+    A row this call inserted has no days, and no stored answer for the event id on this
+    video: then neither is read (an event id the user sent for another video makes the
+    final WatchEvent insert fail, and the caller answers the stored answer)."""
+    query = (
+        VideoWatch.objects.select_for_update()
+        .filter(user_id=user_id, video_id=video.id)
+        .order_by()  # one row at most (unique): no ORDER BY to build or run
+    )
     if event_id is not None:
         query = query.annotate(
             replayed=Subquery(
@@ -171,19 +217,20 @@ def _lock_watch(
                 .values("response")[:1]
             )
         )
-    watch = query.first()
+    watch = next(iter(query), None)
     if watch is None:
-        VideoWatch.objects.bulk_create(
-            [VideoWatch(user_id=user_id, video_id=video.id, course_id=video.course_id)],
-            ignore_conflicts=True,
-        )
+        inserted = _watch_insert(user_id=user_id, video=video, now=now)
+        if inserted is not None:
+            return inserted, None, None
         watch = query.get()
     replayed = getattr(watch, "replayed", None)
     if replayed is not None:
         raise _Replay(replayed)
     today_row = open_row = None
-    days = VideoProgress.objects.filter(watch=watch).filter(
-        Q(date=today) | Q(open_started_at__isnull=False)
+    days = (
+        VideoProgress.objects.filter(watch=watch)
+        .filter(Q(date=today) | Q(open_started_at__isnull=False))
+        .order_by()
     )
     for day in days:
         if day.date == today:
@@ -306,7 +353,7 @@ def _record(
     today = timezone.localdate(received_at)
     duration = video.duration_seconds
     watch, today_row, open_row = _lock_watch(
-        user_id=user_id, video=video, today=today, event_id=event_id
+        user_id=user_id, video=video, today=today, event_id=event_id, now=received_at
     )
     if kind in CLOSING_KINDS and open_row is None:
         raise Conflict("No play is open on this video.", code="no_open_play")

@@ -1,8 +1,10 @@
 """`cached(ttl, key_prefix)`: memoise a function in Django's cache (Redis when configured,
 memory otherwise), with invalidation of one call or of everything under the prefix.
 
-Invalidation of the whole prefix bumps a version number kept in the cache, so it works on
-every backend without key scans. A cache failure never fails the call: the function runs."""
+An entry is `(version, value)`. Invalidating the whole prefix bumps a version number kept
+in the cache, so it works on every backend without key scans; a hit reads the entry and the
+version in one round trip (`get_many`) and counts only when the entry's version is the
+current one. A cache failure never fails the call: the function runs."""
 
 import functools
 import hashlib
@@ -11,12 +13,21 @@ import logging
 from collections.abc import Callable
 from typing import Any, Generic, ParamSpec, TypeVar
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django_redis.cache import RedisCache
 
 logger = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
-_MISSING = object()
+
+
+def shared_cache_available() -> bool:
+    """Whether the default cache is one every process shares (Redis) and Redis is answering
+    right now (not the process-memory fallback of `FallbackRedisCache`)."""
+    backend = caches["default"]
+    if not isinstance(backend, RedisCache):
+        return False
+    return bool(getattr(backend, "redis_available", True))
 
 
 class CachedFunction(Generic[P, R]):
@@ -24,35 +35,50 @@ class CachedFunction(Generic[P, R]):
         self.func = func
         self.ttl = ttl
         self.key_prefix = key_prefix
+        self.version_key = f"{key_prefix}:version"
         functools.update_wrapper(self, func)
-
-    def _version(self) -> int:
-        try:
-            return int(cache.get_or_set(f"{self.key_prefix}:version", 1, None) or 1)
-        except Exception as exc:
-            logger.warning("cache unavailable: %s", exc)
-            return 0
 
     def key(self, *args: Any, **kwargs: Any) -> str:
         raw = json.dumps([args, sorted(kwargs.items())], default=str, sort_keys=True)
         digest = hashlib.sha256(raw.encode()).hexdigest()[:32]
-        return f"{self.key_prefix}:{self._version()}:{digest}"
+        return f"{self.key_prefix}:{digest}"
+
+    def _lookup(self, key: str) -> tuple[bool, Any, int]:
+        """(hit, value, current version), in one round trip (two the first time a prefix
+        is used, to create its version)."""
+        found = cache.get_many([key, self.version_key])
+        version = found.get(self.version_key)
+        if version is None:
+            cache.add(self.version_key, 1, None)
+            version = cache.get(self.version_key) or 1
+        entry = found.get(key)
+        if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == version:
+            return True, entry[1], int(version)
+        return False, None, int(version)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         key = self.key(*args, **kwargs)
         try:
-            value = cache.get(key, _MISSING)
+            hit, value, version = self._lookup(key)
         except Exception as exc:
             logger.warning("cache unavailable: %s", exc)
             return self.func(*args, **kwargs)
-        if value is not _MISSING:
+        if hit:
             return value  # type: ignore[no-any-return]
         value = self.func(*args, **kwargs)
         try:
-            cache.set(key, value, self.ttl)
+            cache.set(key, (version, value), self.ttl)
         except Exception as exc:
             logger.warning("cache unavailable: %s", exc)
         return value  # type: ignore[no-any-return]
+
+    def set(self, value: R, *args: Any, **kwargs: Any) -> None:
+        """Store `value` as the result of one call, as a call would."""
+        try:
+            version = cache.get(self.version_key) or 1
+            cache.set(self.key(*args, **kwargs), (version, value), self.ttl)
+        except Exception as exc:
+            logger.warning("cache unavailable: %s", exc)
 
     def invalidate(self, *args: Any, **kwargs: Any) -> None:
         """Forget the cached result of one call."""
@@ -64,9 +90,9 @@ class CachedFunction(Generic[P, R]):
     def invalidate_all(self) -> None:
         """Forget every cached result under this prefix."""
         try:
-            cache.incr(f"{self.key_prefix}:version")
+            cache.incr(self.version_key)
         except ValueError:
-            cache.set(f"{self.key_prefix}:version", 2, None)
+            cache.set(self.version_key, 2, None)
         except Exception as exc:
             logger.warning("cache unavailable: %s", exc)
 

@@ -6,7 +6,17 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -67,17 +77,36 @@ def course_visible_queryset(*, user: User) -> QuerySet[Course]:
     )
 
 
+def _available_video_totals() -> tuple[Coalesce, Coalesce]:
+    """The number and the total duration of a course's available videos, as correlated
+    subqueries: evaluated only for the rows a page returns (an index scan of one course's
+    videos each), and left out of the page count, where a join with every video and a GROUP
+    BY would be computed for every visible course."""
+    video_model = Course._meta.get_field("videos").related_model
+    available = (
+        video_model._default_manager.filter(course=OuterRef("pk"), is_available=True)
+        .order_by()
+        .values("course")
+    )
+    count = Subquery(available.annotate(total=Count("pk")).values("total"))
+    duration = Subquery(available.annotate(total=Sum("duration_seconds")).values("total"))
+    return (
+        Coalesce(count, 0, output_field=IntegerField()),
+        Coalesce(duration, 0, output_field=IntegerField()),
+    )
+
+
 def course_list(*, user: User) -> QuerySet[Course]:
     """Visible courses with `video_count` and `total_duration_seconds` (available videos
     only) and `enrolled` (the user's active enrollment), in one query whatever the number
     of rows."""
-    available = Q(videos__is_available=True)
+    video_count, total_duration = _available_video_totals()
     return (
         course_visible_queryset(user=user)
         .select_related("instructor")
         .annotate(
-            video_count=Count("videos", filter=available),
-            total_duration_seconds=Coalesce(Sum("videos__duration_seconds", filter=available), 0),
+            video_count=video_count,
+            total_duration_seconds=total_duration,
             enrolled=Exists(
                 Enrollment.objects.filter(
                     course=OuterRef("pk"), user_id=user.pk, status=Enrollment.Status.ACTIVE

@@ -33,9 +33,13 @@ def video_get_visible(*, user: User, video_id: int) -> Video | None:
 
 
 def video_get_for_progress(*, video_id: int) -> Video | None:
-    """One query: the video with its course (for `course_id`, the course's status) and its
-    `duration_seconds`, for recording watch progress."""
-    return Video.objects.select_related("course").filter(pk=video_id).first()
+    """One query for what recording watch progress needs: the video's course id, duration and
+    availability (only those columns)."""
+    return (
+        Video.objects.filter(pk=video_id)
+        .only("id", "course_id", "duration_seconds", "is_available")
+        .first()
+    )
 
 
 def video_durations(*, course_id: int) -> dict[int, int]:

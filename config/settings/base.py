@@ -138,6 +138,9 @@ LOGIN_LOCKOUT_COOLDOWN_SECONDS = env.int("LOGIN_LOCKOUT_COOLDOWN_SECONDS", defau
 # Closing an account without a password (social sign-in only) needs a sign-in this recent.
 ACCOUNT_DELETE_REAUTH_SECONDS = env.int("ACCOUNT_DELETE_REAUTH_SECONDS", default=600)
 FRONTEND_URL = env.str("FRONTEND_URL", default="http://127.0.0.1:3000")
+# How long the user row behind a bearer token may be served from the cache (Redis only);
+# every change to the user makes the cached copy stale at once (accounts.user_cache). 0: off.
+AUTH_USER_CACHE_SECONDS = env.int("AUTH_USER_CACHE_SECONDS", default=60)
 
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),

@@ -16,6 +16,9 @@ CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="lectern-t
     "PYTEST_XDIST_WORKER", default=""
 )
 LOGGING["root"]["level"] = "WARNING"
+# Tests count queries; the authenticated-user cache would hide the user lookup from them.
+# Its own tests turn it on.
+AUTH_USER_CACHE_SECONDS = 0
 # The lexical ranker keeps the suite fast and deterministic; the semantic ranker's tests
 # ask for it explicitly (and skip when requirements/ml.txt is not installed).
 REMEDIATION_RANKER = env.str("REMEDIATION_RANKER", default="lexical")

@@ -3,6 +3,7 @@ from typing import Any
 from rest_framework import serializers
 
 from accounts.models import User
+from config.api.formats import api_date, api_datetime
 from courses.lms.grading import strip_html
 from courses.models import Course, CourseInvitation, Enrollment, LMSSync, Question
 from courses.risk import RiskLevel, RiskReasonCode
@@ -53,6 +54,41 @@ class CourseSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+
+def course_data(course: Course) -> dict[str, Any]:
+    """`CourseSerializer(course).data` without DRF's per-field machinery, for the course
+    list (a page of up to 100 courses on every catalogue view). It must stay equal to the
+    serializer's output, which documents the shape; a test compares them field by field."""
+    instructor = course.instructor
+    return {
+        "id": course.pk,
+        "code": course.code,
+        "title": course.title,
+        "description": course.description,
+        "context": course.context,
+        "context_updated_at": api_datetime(course.context_updated_at),
+        "instructor": {
+            "id": instructor.pk,
+            "username": instructor.username,
+            "first_name": instructor.first_name,
+            "last_name": instructor.last_name,
+        },
+        "status": course.status,
+        "enrollment_type": course.enrollment_type,
+        "max_students": course.max_students,
+        "start_date": api_date(course.start_date),
+        "end_date": api_date(course.end_date),
+        "source": course.source,
+        "playlist_id": course.playlist_id,
+        "lms_course_id": course.lms_course_id,
+        "lms_synced_at": api_datetime(course.lms_synced_at),
+        "video_count": int(course.video_count),  # type: ignore[attr-defined]
+        "total_duration_seconds": int(course.total_duration_seconds),  # type: ignore[attr-defined]
+        "enrolled": bool(course.enrolled),  # type: ignore[attr-defined]
+        "created_at": api_datetime(course.created_at),
+        "updated_at": api_datetime(course.updated_at),
+    }
 
 
 class CourseWriteSerializer(serializers.Serializer):

@@ -145,6 +145,11 @@ class CourseViewSet(
             )
         return course
 
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """ListModelMixin's list, rendered by `course_data` (the serializer's shape)."""
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response([s.course_data(course) for course in page or []])
+
     def _output(self, course_id: int, status_code: int = status.HTTP_200_OK) -> Response:
         course = selectors.course_get_visible(user=request_user(self.request), course_id=course_id)
         return Response(s.CourseSerializer(course).data, status=status_code)

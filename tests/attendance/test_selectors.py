@@ -3,7 +3,6 @@
 from datetime import date
 
 import pytest
-from django.core.cache import cache
 
 from attendance import selectors, services
 from courses import selectors as course_selectors
@@ -170,8 +169,7 @@ def test_a_drop_is_forgotten_again_after_commit(student, django_capture_on_commi
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         course_services.enrollment_drop(user=student, course_id=course.pk)
     # A request that read the row before the drop committed caches the old answer...
-    selectors.enrollment_active.invalidate(user_id=student.pk, course_id=course.pk)
-    cache.set(selectors.enrollment_active.key(user_id=student.pk, course_id=course.pk), True)
+    selectors.enrollment_active.set(True, user_id=student.pk, course_id=course.pk)
     # ...and the commit forgets it.
     for callback in callbacks:
         callback()

@@ -1,9 +1,10 @@
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import AuditLog
@@ -134,6 +135,61 @@ def test_list_query_count_does_not_grow_with_page_size(
         assert response.status_code == 200
         assert len(response.json()["results"]) == page_size
         assert response.json()["count"] == 25
+
+
+def test_list_counts_courses_without_reading_their_videos(student_client):
+    """The video totals are per-row subqueries, so the page's COUNT does not join the
+    videos of every visible course."""
+    for course in CourseFactory.create_batch(3):
+        VideoFactory.create_batch(2, course=course)
+    with CaptureQueriesContext(connection) as queries:
+        response = student_client.get("/api/v1/courses?page_size=2")
+    assert response.status_code == 200
+    count, page = (query["sql"] for query in queries.captured_queries[-2:])
+    assert count.startswith("SELECT COUNT(*)")
+    assert "videos_video" not in count
+    assert "videos_video" in page
+    assert [item["video_count"] for item in response.json()["results"]] == [2, 2]
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Paris"])
+def test_the_list_renders_exactly_what_the_course_serializer_documents(
+    student, student_client, zone, settings
+):
+    from datetime import date, datetime
+
+    from courses.api.serializers import CourseSerializer
+    from courses.selectors import course_list
+
+    settings.TIME_ZONE = zone
+    moment = datetime(2026, 3, 4, 5, 6, 7, 890123, tzinfo=UTC)
+    bare = CourseFactory(description="", max_students=None)
+    full = CourseFactory(
+        context="Limits and series.",
+        context_updated_at=moment,
+        max_students=30,
+        start_date=date(2026, 1, 5),
+        end_date=date(2026, 6, 30),
+        lms_course_id="canvas-42",
+        lms_synced_at=moment,
+        playlist_id="PLabc",
+        source=Course.Source.YOUTUBE_PLAYLIST,
+        instructor=MentorFactory(first_name="Ada", last_name="L"),
+    )
+    VideoFactory.create_batch(2, course=full, duration_seconds=61)
+    VideoFactory(course=full, is_available=False)
+    EnrollmentFactory(user=student, course=full)
+    with timezone.override(zone):
+        expected = [
+            CourseSerializer(course).data
+            for course in course_list(user=student).filter(pk__in=[bare.pk, full.pk]).order_by("id")
+        ]
+        response = student_client.get("/api/v1/courses?ordering=id")
+
+    assert response.status_code == 200
+    assert response.json()["results"] == [dict(item) for item in expected]
+    assert expected[1]["lms_synced_at"] != expected[0]["created_at"]
+    assert (expected[1]["video_count"], expected[1]["enrolled"]) == (2, True)
 
 
 # --- create -------------------------------------------------------------------------------

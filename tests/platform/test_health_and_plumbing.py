@@ -165,3 +165,44 @@ def test_wall_clock_times_are_documented_as_patterns(api_client):
     availability = schema["components"]["schemas"]["AvailabilityWindow"]["properties"]
     assert "format" not in availability["start_time"]
     assert availability["start_time"]["pattern"].startswith("^\\d{2}:\\d{2}")
+
+
+def test_cached_helper_hit_is_one_cache_round_trip(monkeypatch):
+    from config import cache as cache_module
+
+    operations: list[str] = []
+    real = cache_module.cache
+
+    class Counting:
+        def __getattr__(self, name):
+            operations.append(name)
+            return getattr(real, name)
+
+    @cached(ttl=60, key_prefix="test-round-trips")
+    def square(value: int) -> int:
+        return value * value
+
+    square(4)
+    monkeypatch.setattr(cache_module, "cache", Counting())
+    assert square(4) == 16
+    assert operations == ["get_many"]
+
+
+def test_cached_helper_ignores_an_entry_stored_under_an_old_version():
+    """A caller that computed its value before `invalidate_all` and stores it after does
+    not bring the old value back."""
+    from django.core.cache import cache
+
+    calls: list[int] = []
+
+    @cached(ttl=60, key_prefix="test-versions")
+    def value_of(value: int) -> int:
+        calls.append(value)
+        return value
+
+    value_of(1)
+    stale_entry = cache.get(value_of.key(1))
+    value_of.invalidate_all()
+    cache.set(value_of.key(1), stale_entry, 60)
+    value_of(1)
+    assert calls == [1, 1]

@@ -104,6 +104,37 @@ def test_list_query_count_does_not_grow_with_page_size(clients, course, django_a
         assert len(response.json()["results"]) == page_size
 
 
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Kolkata"])
+def test_the_list_renders_exactly_what_the_video_serializer_documents(
+    clients, course, zone, settings
+):
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    from videos.api.serializers import VideoSerializer
+
+    settings.TIME_ZONE = zone
+    VideoFactory(
+        course=course,
+        position=0,
+        description="Limits, step by step.",
+        thumbnail="https://i.ytimg.com/vi/x/hqdefault.jpg",
+        published_at=datetime(2025, 11, 20, 9, 30, 0, 123456, tzinfo=UTC),
+    )
+    VideoFactory(course=course, position=1, is_available=False, duration_seconds=0)
+    with timezone.override(zone):
+        expected = [
+            dict(VideoSerializer(video).data)
+            for video in Video.objects.filter(course=course).order_by("position")
+        ]
+        response = clients["enrolled"].get(f"/api/v1/courses/{course.pk}/videos")
+
+    assert response.status_code == 200
+    assert response.json()["results"] == expected
+    assert expected[1]["published_at"] is None
+
+
 # --- detail -------------------------------------------------------------------------------
 
 

@@ -71,6 +71,28 @@ def test_the_course_context_breaks_ties_at_a_low_weight():
     assert [scored.document.key for scored in phys] == ["phys", "bio"]
 
 
+def test_a_course_is_tokenised_once_for_all_its_questions(monkeypatch):
+    rankers.corpus_index.cache_clear()
+    tokenised: list[str] = []
+    original = rankers._document_terms
+
+    def counting(document):
+        tokenised.append(document.key)
+        return original(document)
+
+    monkeypatch.setattr(rankers, "_document_terms", counting)
+    ranker = LexicalRanker()
+    first = ranker.rank(Query(question="Use the chain rule."), DOCUMENTS)
+    second = ranker.rank(Query(question="Mitosis or meiosis?"), DOCUMENTS)
+    ranker.rank(Query(question="Use the chain rule."), list(DOCUMENTS))
+
+    assert sorted(tokenised) == ["cells", "chain", "product"]
+    assert (first[0].document.key, second[0].document.key) == ("chain", "cells")
+    changed = [*DOCUMENTS[:2], Document(key="cells", title="Cell division", description="")]
+    ranker.rank(Query(question="Mitosis?"), changed)
+    assert len(tokenised) == 6
+
+
 def test_ranking_nothing_gives_nothing():
     assert LexicalRanker().rank(Query(question="anything"), []) == []
 

@@ -2,6 +2,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from config.api.formats import api_datetime
 from config.search import MAX_QUERY_LENGTH
 from videos.models import PlaylistImport, QuestionVideo, Video
 from videos.youtube import parse_video_id
@@ -31,6 +32,27 @@ class VideoSerializer(serializers.ModelSerializer):
 
     def get_url(self, video: Video) -> str:
         return f"https://www.youtube.com/watch?v={video.youtube_id}"
+
+
+def video_data(video: Video) -> dict[str, Any]:
+    """`VideoSerializer(video).data` without DRF's per-field machinery, for the pages of a
+    course's videos. It must stay equal to the serializer's output, which documents the
+    shape; a test compares them."""
+    return {
+        "id": video.pk,
+        "course_id": video.course_id,
+        "youtube_id": video.youtube_id,
+        "url": f"https://www.youtube.com/watch?v={video.youtube_id}",
+        "title": video.title,
+        "description": video.description,
+        "duration_seconds": video.duration_seconds,
+        "position": video.position,
+        "thumbnail": video.thumbnail,
+        "published_at": api_datetime(video.published_at),
+        "is_available": video.is_available,
+        "created_at": api_datetime(video.created_at),
+        "updated_at": api_datetime(video.updated_at),
+    }
 
 
 class VideoCreateSerializer(serializers.Serializer):

@@ -71,7 +71,7 @@ class CourseVideoListView(generics.GenericAPIView):
         if query.validated_data["is_available"] is not None:
             videos = videos.filter(is_available=query.validated_data["is_available"])
         page = self.paginate_queryset(videos)
-        return self.get_paginated_response(s.VideoSerializer(page, many=True).data)
+        return self.get_paginated_response([s.video_data(video) for video in page or []])
 
     def post(self, request: Request, course_id: int) -> Response:
         access = _course_access(request, course_id)

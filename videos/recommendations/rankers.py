@@ -123,6 +123,26 @@ def _document_terms(document: Document) -> list[str]:
     )
 
 
+@dataclass(frozen=True)
+class CorpusIndex:
+    """The documents' terms (and their sets) and the BM25 statistics over them."""
+
+    terms: tuple[tuple[str, ...], ...]
+    term_sets: tuple[frozenset[str], ...]
+    bm25: BM25
+
+
+@functools.lru_cache(maxsize=8)
+def corpus_index(documents: tuple[Document, ...]) -> CorpusIndex:
+    """Memoised by the documents themselves: a refresh ranks the same course videos for
+    every question of the course, and tokenising them once instead of once per question
+    is most of its time. Treat the result as read-only."""
+    corpus = tuple(tuple(_document_terms(document)) for document in documents)
+    return CorpusIndex(
+        terms=corpus, term_sets=tuple(frozenset(terms) for terms in corpus), bm25=BM25(corpus)
+    )
+
+
 def query_terms(query: Query) -> tuple[dict[str, float], dict[str, float]]:
     """(question and topic terms, course context terms) with their weights. Topic words
     count only where the question does not already hold them (a local topic is a phrase of
@@ -157,15 +177,15 @@ class LexicalRanker:
         holds look common), so one threshold works for every course."""
         if not documents:
             return []
-        corpus = [_document_terms(document) for document in documents]
-        bm25 = BM25(corpus)
+        index_ = corpus_index(tuple(documents))
+        bm25 = index_.bm25
         core, context = query_terms(query)
+        weighted = {**core, **context}
         total = sum(core.values())
         forms = text_module.surface_forms(f"{query.topic} {query.question}")
         results = []
-        for index, terms in enumerate(corpus):
-            raw = bm25.score(index, {**core, **context})
-            present = set(terms)
+        for index, present in enumerate(index_.term_sets):
+            raw = bm25.score(index, weighted)
             matched = sorted(
                 (term for term in core if term in present), key=lambda term: -bm25.idf(term)
             )

@@ -5,6 +5,7 @@ in: "explain", "which of the following"), and a light suffix stemmer so that "de
 "derivative" and "differentiating"/"differentiate" meet. Deliberately small: the semantic
 ranker handles paraphrase; this only has to make exact-ish matches robust."""
 
+import functools
 import re
 from collections import Counter
 
@@ -62,9 +63,11 @@ SUFFIX_RULES = (
 NO_STEM = frozenset({"always", "analysis", "basis", "bias", "calculus", "gas", "mass", "physics"})
 
 
+@functools.lru_cache(maxsize=65_536)
 def stem(word: str) -> str:
     """A light English stemmer: plural, -ing, -ed, -ation and a few more suffixes; a final
-    "e" is dropped so that "derivate"/"derivation" and "integrate"/"integration" meet."""
+    "e" is dropped so that "derivate"/"derivation" and "integrate"/"integration" meet.
+    Memoised: a refresh stems the same few thousand words over and over."""
     if len(word) <= 3 or word in NO_STEM or word.isdigit():
         return word
     for suffix, replacement, minimum in SUFFIX_RULES:

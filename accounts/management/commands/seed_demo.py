@@ -5,6 +5,7 @@ from django.db import transaction
 
 from accounts.models import User
 from accounts.services import user_create
+from accounts.user_cache import user_cache_forget
 
 DEMO_USERS = [
     ("admin@lectern.local", "admin", "admin", "Ada", "Admin"),
@@ -33,6 +34,7 @@ class Command(BaseCommand):
                 )
                 if role == User.Role.ADMIN:
                     User.objects.filter(pk=user.pk).update(is_superuser=True, is_staff=True)
+                    user_cache_forget(user_id=user.pk)
                 state = "created"
             else:
                 state = "exists"
