@@ -129,8 +129,9 @@ class UserAdmin(DjangoUserAdmin):
                 self.message_user(request, f"{user}: {exc.message}", messages.WARNING)
         self.message_user(request, f"Reactivated {done} user(s).")
 
-    @admin.action(description="Grant credits to selected users (give an amount and a reason)")
-    def grant_credits(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+    def _move_credits(self, request: HttpRequest, queryset: QuerySet[User], *, grant: bool) -> None:
+        """Grant (`grant`) or remove the form's amount, with its reason, for each user; one
+        idempotency key per submission, so a resubmitted form moves nothing twice."""
         form = GrantCreditsForm(request.POST)
         if not form.is_valid():
             self.message_user(
@@ -138,50 +139,34 @@ class UserAdmin(DjangoUserAdmin):
             )
             return
         amount = form.cleaned_data["amount"]
-        reason = form.cleaned_data["reason"]
         key = form.cleaned_data["idempotency_key"] or uuid.uuid4().hex
+        move = credits_services.add_credits if grant else credits_services.deduct_credits
         done = 0
         for user in queryset:
             try:
-                credits_services.add_credits(
+                move(
                     user=user,
                     amount=amount,
-                    kind="grant",
-                    reason=reason,
-                    idempotency_key=f"admin-grant:{key}",
+                    kind="grant" if grant else "adjustment",
+                    reason=form.cleaned_data["reason"],
+                    idempotency_key=f"admin-{'grant' if grant else 'adjust'}:{key}",
                     acting_user=request.user,  # type: ignore[arg-type]
                 )
                 done += 1
             except DomainError as exc:
                 self.message_user(request, f"{user}: {exc.message}", messages.WARNING)
-        self.message_user(request, f"Granted {amount} credit(s) to {done} user(s).")
+        verb = "Granted" if grant else "Removed"
+        self.message_user(
+            request, f"{verb} {amount} credit(s) {'to' if grant else 'from'} {done} user(s)."
+        )
+
+    @admin.action(description="Grant credits to selected users (give an amount and a reason)")
+    def grant_credits(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        self._move_credits(request, queryset, grant=True)
 
     @admin.action(description="Remove credits from selected users (give an amount and a reason)")
     def adjust_credits(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        form = GrantCreditsForm(request.POST)
-        if not form.is_valid():
-            self.message_user(
-                request, "A positive whole amount and a reason are required.", messages.ERROR
-            )
-            return
-        amount = form.cleaned_data["amount"]
-        reason = form.cleaned_data["reason"]
-        key = form.cleaned_data["idempotency_key"] or uuid.uuid4().hex
-        done = 0
-        for user in queryset:
-            try:
-                credits_services.deduct_credits(
-                    user=user,
-                    amount=amount,
-                    kind="adjustment",
-                    reason=reason,
-                    idempotency_key=f"admin-adjust:{key}",
-                    acting_user=request.user,  # type: ignore[arg-type]
-                )
-                done += 1
-            except DomainError as exc:
-                self.message_user(request, f"{user}: {exc.message}", messages.WARNING)
-        self.message_user(request, f"Removed {amount} credit(s) from {done} user(s).")
+        self._move_credits(request, queryset, grant=False)
 
     @admin.action(description="Delete selected users (anonymise; give a reason)")
     def delete_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
