@@ -2,6 +2,7 @@
 `{"status_code", "code", "message", "errors"?}` plus any extra fields of a domain error."""
 
 import logging
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -129,9 +130,18 @@ def _json_error(request: HttpRequest, status_code: int, code: str, message: str)
     return JsonResponse(error_body(status_code, code, message), status=status_code)
 
 
+# Paths whose clients are programs: errors there are the JSON error body, never a page.
+# /_allauth/ is allauth's headless API, which the social sign-in clients call.
+JSON_PATHS = ("/api/", "/_allauth/")
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith(JSON_PATHS)
+
+
 def handler404(request: HttpRequest, exception: Exception | None = None) -> Any:
-    """JSON under /api/; Django's page elsewhere (admin)."""
-    if request.path.startswith("/api/"):
+    """JSON under /api/ and /_allauth/; Django's page elsewhere (admin)."""
+    if _is_api(request):
         return _json_error(request, 404, "not_found", "Not found.")
     from django.views.defaults import page_not_found
 
@@ -139,7 +149,13 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Any:
 
 
 def handler500(request: HttpRequest) -> Any:
-    if request.path.startswith("/api/"):
+    """Django calls this while handling the uncaught exception: a database that is down
+    (outside DRF's views, e.g. allauth's) is a 503 like in the DRF handler above."""
+    if _is_api(request):
+        if isinstance(sys.exc_info()[1], (OperationalError, InterfaceError)):
+            return _json_error(
+                request, 503, "service_unavailable", "The database is unavailable; try again."
+            )
         return _json_error(request, 500, "server_error", "An unexpected error occurred.")
     from django.views.defaults import server_error
 
@@ -147,7 +163,7 @@ def handler500(request: HttpRequest) -> Any:
 
 
 def handler400(request: HttpRequest, exception: Exception | None = None) -> Any:
-    if request.path.startswith("/api/"):
+    if _is_api(request):
         return _json_error(request, 400, "bad_request", "Bad request.")
     from django.views.defaults import bad_request
 
@@ -155,7 +171,7 @@ def handler400(request: HttpRequest, exception: Exception | None = None) -> Any:
 
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> Any:
-    if request.path.startswith("/api/"):
+    if _is_api(request):
         return _json_error(request, 403, "permission_denied", "Permission denied.")
     from django.views.defaults import permission_denied
 

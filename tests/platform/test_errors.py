@@ -78,6 +78,28 @@ def test_unhandled_error_in_plain_django_view_under_api_is_json_500():
 
 
 @pytest.mark.urls("tests.platform.urls")
+@pytest.mark.parametrize("prefix", ["/api/v1/test", "/_allauth/test"])
+def test_a_database_outage_outside_drf_is_json_503(prefix):
+    client = APIClient(raise_request_exception=False)
+    response = client.get(f"{prefix}/database-down")
+    assert response.status_code == 503
+    assert response.json() == {
+        "status_code": 503,
+        "code": "service_unavailable",
+        "message": "The database is unavailable; try again.",
+    }
+
+
+@pytest.mark.urls("tests.platform.urls")
+def test_allauth_paths_answer_errors_in_the_error_body():
+    client = APIClient(raise_request_exception=False)
+    crash = client.get("/_allauth/test/crash")
+    unknown = client.get("/_allauth/no/such/endpoint")
+    assert (crash.status_code, crash.json()["code"]) == (500, "server_error")
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "not_found")
+
+
+@pytest.mark.urls("tests.platform.urls")
 def test_domain_errors_map_to_status_and_extra_fields(api_client):
     conflict = api_client.get("/api/v1/test/conflict")
     assert conflict.status_code == 409

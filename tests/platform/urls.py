@@ -1,5 +1,6 @@
 """A URLconf for testing the API plumbing with views that fail on purpose."""
 
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 from rest_framework.decorators import api_view, permission_classes
@@ -34,11 +35,18 @@ def django_crash(request: HttpRequest) -> HttpResponse:
     raise RuntimeError("boom")
 
 
+def database_down(request: HttpRequest) -> HttpResponse:
+    raise OperationalError("server closed the connection unexpectedly")
+
+
 urlpatterns = [
     path("api/v1/test/drf-crash", drf_crash),
     path("api/v1/test/conflict", domain_conflict),
     path("api/v1/test/payment", domain_payment),
     path("api/v1/test/django-crash", django_crash),
+    path("api/v1/test/database-down", database_down),
+    path("_allauth/test/crash", django_crash),
+    path("_allauth/test/database-down", database_down),
     path("", include("config.urls")),
 ]
 
