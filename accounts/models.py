@@ -130,6 +130,7 @@ class Notification(models.Model):
         JOB_FINISHED = "job_finished", "Job finished"
         JOB_FAILED = "job_failed", "Job failed"
         PLAYLIST_IMPORTED = "playlist_imported", "Playlist imported"
+        PLAYLIST_IMPORT_FAILED = "playlist_import_failed", "Playlist import failed"
         CREDITS_GRANTED = "credits_granted", "Credits granted"
 
     user = models.ForeignKey(

@@ -292,13 +292,28 @@ def _claim(import_id: int) -> bool:
     )
 
 
-def playlist_import_fail(*, import_id: int, error: str) -> None:
-    """Record the final failure of an import (unless it already finished)."""
+@transaction.atomic
+def playlist_import_fail(*, import_id: int, error: str) -> bool:
+    """Record the final failure of an import (unless it already finished) and tell its
+    requester, once: only the call that failed it does."""
     now = timezone.now()
-    PlaylistImport.objects.filter(
+    failed = PlaylistImport.objects.filter(
         pk=import_id,
         status__in=[PlaylistImport.Status.QUEUED, PlaylistImport.Status.RUNNING],
     ).update(status=PlaylistImport.Status.FAILED, error=error, finished_at=now, updated_at=now)
+    if failed:
+        _notify_failed(import_id, error)
+    return bool(failed)
+
+
+def _notify_failed(import_id: int, error: str) -> None:
+    record = PlaylistImport.objects.select_related("requested_by").get(pk=import_id)
+    if record.requested_by is not None:
+        notify(
+            user=record.requested_by,
+            type=Notification.Type.PLAYLIST_IMPORT_FAILED,
+            data={"import_id": record.pk, "playlist_id": record.playlist_id, "error": error},
+        )
 
 
 @transaction.atomic
@@ -322,13 +337,15 @@ def playlist_imports_reclaim_stale() -> tuple[int, int]:
         .order_by("pk")
         .values_list("pk", "attempts")
     ):
-        failed += PlaylistImport.objects.filter(_stale_running(now), pk=pk).update(
-            status=PlaylistImport.Status.FAILED,
-            error=f"The import stopped before it finished {attempts} times (its worker was "
-            "lost or ran out of time); giving up.",
-            finished_at=now,
-            updated_at=now,
+        error = (
+            f"The import stopped before it finished {attempts} times (its worker was lost or "
+            "ran out of time); giving up."
         )
+        if PlaylistImport.objects.filter(_stale_running(now), pk=pk).update(
+            status=PlaylistImport.Status.FAILED, error=error, finished_at=now, updated_at=now
+        ):
+            failed += 1
+            _notify_failed(pk, error)
     requeued = 0
     for pk in (
         PlaylistImport.objects.filter(_stale_running(now))

@@ -88,6 +88,11 @@ SAMPLES = {
         "Your film failed",
         "4 credits were returned to you.",
     ),
+    "playlist_import_failed": (
+        {"playlist_id": "PL123", "error": "The playlist is private."},
+        "Playlist import failed",
+        "The import of playlist PL123 failed. The playlist is private.",
+    ),
     "playlist_imported": (
         {"course_title": "Python 101", "video_count": 12},
         "Playlist imported into Python 101",

@@ -262,6 +262,10 @@ def test_final_errors_fail_the_import_without_retry(youtube_responses, mentor, r
     assert len(http.request_sequence) == len(responses)
     assert not Course.objects.exists()
     assert not Video.objects.exists()
+    tasks.playlist_import_run_task.delay(record.pk)  # a duplicate message changes nothing
+    assert list(
+        mentor.notifications.filter(type="playlist_import_failed").values_list("data", flat=True)
+    ) == [{"import_id": record.pk, "playlist_id": record.playlist_id, "error": reason}]
 
 
 def run_as_worker(import_id: int) -> list[float]:
@@ -479,7 +483,9 @@ def test_the_sweeper_fails_an_import_that_stopped_once_too_often(
         "time); giving up.",
     )
     assert record.finished_at is not None
-    assert callbacks == []
+    # No import task is sent again; the one callback is the requester's email.
+    assert len(callbacks) == 1
+    assert mentor.outgoing_emails.get().type == "playlist_import_failed"
 
 
 def test_the_sweeper_leaves_other_imports_alone_and_is_safe_to_run_twice(
