@@ -131,6 +131,26 @@ def _sentence(rng: random.Random, count: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(count))
 
 
+# The columns of a user row that the COPY loaders write (the rest keep their defaults).
+USER_COPY_FIELDS = [
+    "id",
+    "password",
+    "is_superuser",
+    "username",
+    "first_name",
+    "last_name",
+    "email",
+    "is_staff",
+    "is_active",
+    "date_joined",
+    "role",
+    "tier",
+    "suspension_reason",
+    "token_version",
+    "lms_user_id",
+]
+
+
 class Loader:
     """COPY rows into the tables of Django models, by field name."""
 
@@ -193,23 +213,7 @@ def load(sizes: Sizes, seed: int = 2026) -> dict[str, int]:
     admin_id = 1
     mentor_ids = list(range(2, 2 + sizes.courses))
     student_ids = list(range(2 + sizes.courses, 2 + sizes.courses + sizes.students))
-    user_fields = [
-        "id",
-        "password",
-        "is_superuser",
-        "username",
-        "first_name",
-        "last_name",
-        "email",
-        "is_staff",
-        "is_active",
-        "date_joined",
-        "role",
-        "tier",
-        "suspension_reason",
-        "token_version",
-        "lms_user_id",
-    ]
+    user_fields = USER_COPY_FIELDS
 
     def users() -> Iterable[tuple[Any, ...]]:
         yield (

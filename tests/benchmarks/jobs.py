@@ -60,7 +60,7 @@ def setup_accounts(count: int) -> list[int]:
     from accounts.models import User
     from credits import services
     from credits.models import CreditAccount, CreditTransaction
-    from tests.benchmarks.dataset import Loader
+    from tests.benchmarks.dataset import USER_COPY_FIELDS, Loader
 
     first = _first_user_id()
     ids = list(range(first, first + count))
@@ -75,23 +75,7 @@ def setup_accounts(count: int) -> list[int]:
     with transaction.atomic():
         loader.copy(
             User,
-            [
-                "id",
-                "password",
-                "is_superuser",
-                "username",
-                "first_name",
-                "last_name",
-                "email",
-                "is_staff",
-                "is_active",
-                "date_joined",
-                "role",
-                "tier",
-                "suspension_reason",
-                "token_version",
-                "lms_user_id",
-            ],
+            USER_COPY_FIELDS,
             (
                 (
                     pk,
