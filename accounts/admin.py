@@ -1,4 +1,5 @@
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -102,32 +103,48 @@ class UserAdmin(DjangoUserAdmin):
         obj.pk = user.pk
         obj.refresh_from_db()
 
+    def _for_each(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[User],
+        apply: Callable[[User], object],
+        done_message: str,
+    ) -> None:
+        """Run `apply` for each selected user; a refusal is a warning naming the user, and
+        `done_message` (with `{done}`) reports how many went through."""
+        done = 0
+        for user in queryset:
+            try:
+                apply(user)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, f"{user}: {exc.message}", messages.WARNING)
+        self.message_user(request, done_message.format(done=done))
+
     @admin.action(description="Suspend selected users (give a reason)")
     def suspend_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         reason = request.POST.get("reason", "").strip()
         if not reason:
             self.message_user(request, "A reason is required to suspend.", messages.ERROR)
             return
-        done = 0
-        for user in queryset:
-            try:
-                services.user_suspend(user=user, acting_user=request.user, reason=reason)  # type: ignore[arg-type]
-                done += 1
-            except DomainError as exc:
-                self.message_user(request, f"{user}: {exc.message}", messages.WARNING)
-        self.message_user(request, f"Suspended {done} user(s).")
+        acting = request.user
+        self._for_each(
+            request,
+            queryset,
+            lambda user: services.user_suspend(user=user, acting_user=acting, reason=reason),  # type: ignore[arg-type]
+            "Suspended {done} user(s).",
+        )
 
     @admin.action(description="Reactivate selected users")
     def reactivate_users(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         reason = request.POST.get("reason", "").strip()
-        done = 0
-        for user in queryset:
-            try:
-                services.user_reactivate(user=user, acting_user=request.user, reason=reason)  # type: ignore[arg-type]
-                done += 1
-            except DomainError as exc:
-                self.message_user(request, f"{user}: {exc.message}", messages.WARNING)
-        self.message_user(request, f"Reactivated {done} user(s).")
+        acting = request.user
+        self._for_each(
+            request,
+            queryset,
+            lambda user: services.user_reactivate(user=user, acting_user=acting, reason=reason),  # type: ignore[arg-type]
+            "Reactivated {done} user(s).",
+        )
 
     def _move_credits(self, request: HttpRequest, queryset: QuerySet[User], *, grant: bool) -> None:
         """Grant (`grant`) or remove the form's amount, with its reason, for each user; one
@@ -141,23 +158,20 @@ class UserAdmin(DjangoUserAdmin):
         amount = form.cleaned_data["amount"]
         key = form.cleaned_data["idempotency_key"] or uuid.uuid4().hex
         move = credits_services.add_credits if grant else credits_services.deduct_credits
-        done = 0
-        for user in queryset:
-            try:
-                move(
-                    user=user,
-                    amount=amount,
-                    kind="grant" if grant else "adjustment",
-                    reason=form.cleaned_data["reason"],
-                    idempotency_key=f"admin-{'grant' if grant else 'adjust'}:{key}",
-                    acting_user=request.user,  # type: ignore[arg-type]
-                )
-                done += 1
-            except DomainError as exc:
-                self.message_user(request, f"{user}: {exc.message}", messages.WARNING)
-        verb = "Granted" if grant else "Removed"
-        self.message_user(
-            request, f"{verb} {amount} credit(s) {'to' if grant else 'from'} {done} user(s)."
+        acting = request.user
+        self._for_each(
+            request,
+            queryset,
+            lambda user: move(
+                user=user,
+                amount=amount,
+                kind="grant" if grant else "adjustment",
+                reason=form.cleaned_data["reason"],
+                idempotency_key=f"admin-{'grant' if grant else 'adjust'}:{key}",
+                acting_user=acting,  # type: ignore[arg-type]
+            ),
+            f"{'Granted' if grant else 'Removed'} {amount} credit(s) "
+            f"{'to' if grant else 'from'} {{done}} user(s).",
         )
 
     @admin.action(description="Grant credits to selected users (give an amount and a reason)")
@@ -174,14 +188,13 @@ class UserAdmin(DjangoUserAdmin):
         if not reason:
             self.message_user(request, "A reason is required to delete.", messages.ERROR)
             return
-        done = 0
-        for user in queryset:
-            try:
-                services.user_delete(user=user, acting_user=request.user, reason=reason)  # type: ignore[arg-type]
-                done += 1
-            except DomainError as exc:
-                self.message_user(request, f"{user}: {exc.message}", messages.WARNING)
-        self.message_user(request, f"Deleted {done} user(s).")
+        acting = request.user
+        self._for_each(
+            request,
+            queryset,
+            lambda user: services.user_delete(user=user, acting_user=acting, reason=reason),  # type: ignore[arg-type]
+            "Deleted {done} user(s).",
+        )
 
 
 @admin.register(AuditLog)

@@ -131,6 +131,22 @@ def _sentence(rng: random.Random, count: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(count))
 
 
+# The columns of a ledger row that the COPY loaders write (besides its id, where they set it).
+TRANSACTION_COPY_FIELDS = [
+    "account",
+    "kind",
+    "allowance_delta",
+    "purchased_delta",
+    "held_delta",
+    "expired_allowance",
+    "allowance_period",
+    "balance_after",
+    "reason",
+    "reference",
+    "idempotency_key",
+    "created_at",
+]
+
 # The columns of a user row that the COPY loaders write (the rest keep their defaults).
 USER_COPY_FIELDS = [
     "id",
@@ -297,21 +313,7 @@ def load(sizes: Sizes, seed: int = 2026) -> dict[str, int]:
         )
         loader.copy(
             CreditTransaction,
-            [
-                "id",
-                "account",
-                "kind",
-                "allowance_delta",
-                "purchased_delta",
-                "held_delta",
-                "expired_allowance",
-                "allowance_period",
-                "balance_after",
-                "reason",
-                "reference",
-                "idempotency_key",
-                "created_at",
-            ],
+            ["id", *TRANSACTION_COPY_FIELDS],
             (
                 (
                     pk,

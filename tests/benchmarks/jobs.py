@@ -60,7 +60,7 @@ def setup_accounts(count: int) -> list[int]:
     from accounts.models import User
     from credits import services
     from credits.models import CreditAccount, CreditTransaction
-    from tests.benchmarks.dataset import USER_COPY_FIELDS, Loader
+    from tests.benchmarks.dataset import TRANSACTION_COPY_FIELDS, USER_COPY_FIELDS, Loader
 
     first = _first_user_id()
     ids = list(range(first, first + count))
@@ -113,20 +113,7 @@ def setup_accounts(count: int) -> list[int]:
         )
         loader.copy(
             CreditTransaction,
-            [
-                "account",
-                "kind",
-                "allowance_delta",
-                "purchased_delta",
-                "held_delta",
-                "expired_allowance",
-                "allowance_period",
-                "balance_after",
-                "reason",
-                "reference",
-                "idempotency_key",
-                "created_at",
-            ],
+            TRANSACTION_COPY_FIELDS,
             (
                 row
                 for pk in ids
